@@ -1,0 +1,151 @@
+/**
+ * The plugin contract: the only part of Gantry's core that a plugin imports.
+ *
+ * A plugin module default-exports either one provider (`defineProvider`) or a
+ * plugin (`definePlugin`) that bundles providers and hooks. Providers run on
+ * a worker thread: `invoke`, `submit` and `poll` receive plain data (inputs,
+ * merged config) and report back through the context, never through shared
+ * state with the main thread.
+ *
+ * @example
+ * ```ts
+ * import { defineProvider } from 'gantry/core/contract.js'
+ * export default defineProvider({
+ *   name: 'shout',
+ *   async invoke(ctx) {
+ *     ctx.progress(50, 'shouting')
+ *     return { texts: [String(ctx.inputs.text).toUpperCase()] }
+ *   },
+ * })
+ * ```
+ */
+
+/** A JSON Schema object (draft 2020-12). */
+export type JsonSchema = Record<string, unknown>
+
+export interface MediaItem {
+  url: string
+  mimeType?: string
+  width?: number
+  height?: number
+  /** Where the provider served it from, when Gantry keeps its own copy. */
+  sourceUrl?: string
+}
+
+/** What a provider reports it used, for usage-based pricing. */
+export interface Usage {
+  seconds?: number
+  inputTokens?: number
+  outputTokens?: number
+  images?: number
+  [unit: string]: number | undefined
+}
+
+/** The normalized result every provider returns. Every field is optional. */
+export interface ProviderResult {
+  images?: MediaItem[]
+  videos?: MediaItem[]
+  texts?: string[]
+  assets?: MediaItem[]
+  /** The provider's own response, kept in the invocation log (secrets are masked by core). */
+  raw?: unknown
+  usage?: Usage
+}
+
+export interface InvokeContext {
+  /** The caller's inputs, validated against the ability's `input` schema, defaults applied. */
+  inputs: Record<string, unknown>
+  /** The executor's `config` with the ability's `config` merged over it, `${env:}` resolved. */
+  config: Record<string, unknown>
+  /** Media that came with the call (`imageUrl`, `imageBase64`, `images[]`). */
+  media: { imageUrl?: string; imageBase64?: string; images?: string[] }
+  /** Aborted when the call times out or is canceled; stop soon after. */
+  signal: AbortSignal
+  /** Report progress (0-100), an optional stage name and an ETA in seconds. */
+  progress(percent: number, stage?: string, eta?: number): void
+  /** A line for the operator's log of this call. */
+  log(message: string, fields?: Record<string, unknown>): void
+  /** Which attempt this is (1 for the first). */
+  attempt: number
+  /** Identifies the call; stable across retries of one task. */
+  callId: string
+}
+
+/** What `poll` reports for a submitted job. */
+export type PollStatus =
+  | { status: 'running'; progress?: number; stage?: string; eta?: number }
+  | { status: 'succeeded'; result: ProviderResult }
+  | { status: 'failed'; message: string; code?: string; retryable?: boolean }
+
+export interface Provider {
+  /** The name executors refer to with `provider:`. */
+  name: string
+  version?: string
+  /** Schema of the executor's `config`, checked when definitions load. */
+  configSchema?: JsonSchema
+  /** Schema of an ability's `config` for this provider, checked when definitions load. */
+  abilityConfigSchema?: JsonSchema
+  /** Runs the call and returns its result. Throw `ProviderError` for a coded failure. */
+  invoke?(ctx: InvokeContext): Promise<ProviderResult>
+  /** Submit-then-poll providers: start the work and return the provider's job id. */
+  submit?(ctx: InvokeContext): Promise<{ externalId: string; raw?: unknown }>
+  /** Submit-then-poll providers: ask how the job is doing. */
+  poll?(ctx: InvokeContext, externalId: string): Promise<PollStatus>
+  /** Submit-then-poll providers: ask the provider to stop the job. */
+  cancel?(ctx: InvokeContext, externalId: string): Promise<void>
+}
+
+/** Throw from a provider to fail a call with a code; `retryable: false` skips retries (a 4xx, say). */
+export class ProviderError extends Error {
+  readonly code: string
+  readonly retryable: boolean
+  readonly details?: unknown
+  constructor(message: string, opts: { code?: string; retryable?: boolean; details?: unknown } = {}) {
+    super(message)
+    this.name = 'ProviderError'
+    this.code = opts.code ?? 'PROVIDER_ERROR'
+    this.retryable = opts.retryable ?? true
+    this.details = opts.details
+  }
+}
+
+/** Hooks run on the main thread. Each is time-boxed; one that throws or overruns is logged and skipped. */
+export interface PluginHooks {
+  /** Every event on the bus (`ability-task.status`, `call.finished`, ...). */
+  onEvent?(type: string, payload: unknown): void | Promise<void>
+  /** Before a call: throw a `ProviderError` (or any error with a `code`) to refuse it, or return metadata to add. */
+  beforeInvoke?(call: HookCall): void | Record<string, unknown> | Promise<void | Record<string, unknown>>
+  /** After a call ended, with its outcome. */
+  afterInvoke?(call: HookCall, outcome: HookOutcome): void | Promise<void>
+}
+
+export interface HookCall {
+  abilityId: string
+  executorId: string
+  userId: string
+  inputs: Record<string, unknown>
+  metadata: Record<string, unknown>
+}
+
+export interface HookOutcome {
+  status: 'succeeded' | 'failed'
+  durationMs: number
+  errorCode?: string
+}
+
+export interface Plugin {
+  name: string
+  version?: string
+  providers?: Provider[]
+  hooks?: PluginHooks
+}
+
+/** Declare a provider; returns it unchanged, typed. */
+export function defineProvider(provider: Provider): Provider {
+  return provider
+}
+
+/** Declare a plugin bundling providers and hooks; returns it unchanged, typed. */
+export function definePlugin(plugin: Plugin): Plugin {
+  return plugin
+}

@@ -1,0 +1,50 @@
+/** Every event on the bus, by type. Names are `noun.verb` or the client-facing `noun-noun.status`. */
+export type GantryEvents = {
+  'definitions.reloaded': {
+    version: number
+    abilities: number
+    executors: number
+    workflows: number
+    errors: number
+  }
+  'call.started': {
+    callId: string
+    abilityId: string
+    executorId: string
+    userId: string
+    attempt: number
+    taskId?: string
+  }
+  'call.progress': {
+    callId: string
+    abilityId: string
+    userId: string
+    taskId?: string
+    percent: number
+    stage?: string
+    eta?: number
+  }
+  'call.finished': {
+    callId: string
+    abilityId: string
+    executorId: string
+    userId: string
+    attempt: number
+    taskId?: string
+    status: 'succeeded' | 'failed'
+    durationMs: number
+    errorCode?: string
+  }
+  'ability-log.created': {
+    logId: string
+    abilityId: string
+    executorId: string
+    userId: string
+    status: string
+    durationMs: number
+    errorCode?: string
+    createdAt: string
+  }
+}
+
+export type EventType = keyof GantryEvents

@@ -1,0 +1,64 @@
+import { Hono } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import type { JwtOptions } from '../auth/jwt.js'
+import { GantryError } from '../errors.js'
+import { requireAdmin, requireAuth } from './auth.js'
+import type { AppEnv } from './env.js'
+import { errorResponse } from './errors.js'
+import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
+import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
+import { workflowListRoutes } from './routes/workflows.js'
+
+export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps {
+  jwt: JwtOptions
+  bodyLimitBytes: number
+  metrics: { render(): string }
+  isShuttingDown(): boolean
+  logError(err: unknown): void
+}
+
+/** The HTTP API (CONTRACT §3). */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>()
+  const auth = requireAuth(deps.jwt)
+
+  app.onError((err, c) => errorResponse(c, err, deps.logError))
+  app.notFound((c) =>
+    errorResponse(c, new GantryError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
+  )
+
+  app.use(
+    '/api/*',
+    bodyLimit({
+      maxSize: deps.bodyLimitBytes,
+      onError: () => {
+        throw new GantryError(
+          'PAYLOAD_TOO_LARGE',
+          `the body is over the limit of ${deps.bodyLimitBytes} bytes`,
+        )
+      },
+    }),
+  )
+
+  app.get('/healthz', (c) =>
+    deps.isShuttingDown()
+      ? c.json({ status: 'shutting-down' }, 503)
+      : c.json({ status: 'ok', definitions: deps.definitions().version }),
+  )
+  app.get('/metrics', (c) =>
+    c.text(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
+  )
+
+  app.route('/api/abilities', abilityListRoutes(deps))
+  app.route('/api/workflows', workflowListRoutes(deps.definitions))
+
+  app.use('/api/abilities/:id/invoke', auth)
+  app.route('/api/abilities', abilityInvokeRoutes(deps))
+
+  app.use('/api/admin/*', auth, requireAdmin)
+  app.route('/api/admin', adminRoutes(deps))
+
+  // every other /api route needs a token, so that an unknown route does not tell an anonymous caller it exists
+  app.use('/api/*', auth)
+  return app
+}

@@ -1,0 +1,60 @@
+import { Hono } from 'hono'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AbilityDef, DefinitionSet } from '../../definitions/types.js'
+import { ERROR_STATUS, type ErrorCode, GantryError } from '../../errors.js'
+import { prepareCall } from '../../run/prepare-call.js'
+import type { ProviderCatalog } from '../../run/providers.js'
+import { type CallRunnerDeps, runCall } from '../../run/run-call.js'
+import type { AbilityInvokePayload } from '../../run/types.js'
+import type { AppEnv } from '../env.js'
+import { validateInvokePayload } from '../payload-schemas.js'
+import { readBody } from '../read-body.js'
+
+export interface AbilityRoutesDeps {
+  definitions(): DefinitionSet
+  providers: ProviderCatalog
+  runner: CallRunnerDeps
+}
+
+/** How an ability is shown to clients (CONTRACT §3). */
+export function describeAbility(ability: AbilityDef, set: DefinitionSet) {
+  const executor = set.executors.get(ability.executorId)
+  return {
+    id: ability.id,
+    name: ability.name,
+    description: ability.description,
+    type: ability.type,
+    executorId: ability.executorId,
+    provider: executor?.provider ?? null,
+    input: ability.input,
+    defaults: ability.defaults,
+    pricing: ability.pricing ?? null,
+    tags: ability.tags,
+  }
+}
+
+/** Public listing routes (no token needed). */
+export function abilityListRoutes(deps: AbilityRoutesDeps) {
+  return new Hono<AppEnv>()
+    .get('/', (c) => {
+      const set = deps.definitions()
+      return c.json({ abilities: [...set.abilities.values()].map((a) => describeAbility(a, set)) })
+    })
+    .get('/:id', (c) => {
+      const set = deps.definitions()
+      const ability = set.abilities.get(c.req.param('id'))
+      if (!ability) throw new GantryError('ABILITY_NOT_FOUND', `ability '${c.req.param('id')}' not found`)
+      return c.json(describeAbility(ability, set))
+    })
+}
+
+/** `POST /api/abilities/:id/invoke`: the synchronous call. */
+export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
+  return new Hono<AppEnv>().post('/:id/invoke', async (c) => {
+    const payload = await readBody<AbilityInvokePayload>(c, validateInvokePayload)
+    const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload)
+    const response = await runCall(deps.runner, call, { caller: c.get('caller'), signal: c.req.raw.signal })
+    const status = response.error ? (ERROR_STATUS[response.error.code as ErrorCode] ?? 502) : 200
+    return c.json(response, status as ContentfulStatusCode)
+  })
+}

@@ -1,0 +1,31 @@
+import type { Plugin, Provider } from '../contract.js'
+
+/** The providers a plugin module exports: a provider, a plugin with `providers`, or named exports of either. */
+export function providersOf(mod: unknown): Provider[] {
+  const m = mod as Record<string, unknown>
+  const candidates = [m.default, m.plugin, m.provider, ...(Array.isArray(m.providers) ? m.providers : [])]
+  const found: Provider[] = []
+  for (const c of candidates) {
+    if (isProvider(c)) found.push(c)
+    else if (isPlugin(c)) found.push(...(c.providers ?? []))
+  }
+  return [...new Map(found.map((p) => [p.name, p])).values()]
+}
+
+export function findProvider(mod: unknown, name: string, where: string): Provider {
+  const provider = providersOf(mod).find((p) => p.name === name)
+  if (!provider) throw Object.assign(new Error(`no provider '${name}' in ${where}`), { retryable: false })
+  return provider
+}
+
+export function isProvider(value: unknown): value is Provider {
+  const v = value as Provider
+  return (
+    !!v && typeof v.name === 'string' && (typeof v.invoke === 'function' || typeof v.submit === 'function')
+  )
+}
+
+export function isPlugin(value: unknown): value is Plugin {
+  const v = value as Plugin
+  return !!v && typeof v.name === 'string' && (Array.isArray(v.providers) || typeof v.hooks === 'object')
+}

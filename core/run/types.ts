@@ -1,0 +1,35 @@
+import type { MediaItem } from '../contract.js'
+
+/** Who is calling: the JWT's `sub` and `role`. */
+export interface Caller {
+  id: string
+  role: 'user' | 'admin'
+}
+
+/** The body of an invoke (CONTRACT §3). */
+export interface AbilityInvokePayload {
+  inputs?: Record<string, unknown>
+  imageUrl?: string
+  imageBase64?: string
+  images?: string[]
+  executorId?: string
+  metadata?: Record<string, unknown>
+  callbackUrl?: string
+  callbackHeaders?: Record<string, string>
+}
+
+export interface AbilityInvokeResponse {
+  status: 'succeeded' | 'failed'
+  logId: string
+  taskId?: string
+  durationMs: number
+  attempts: number
+  images: MediaItem[]
+  videos: MediaItem[]
+  texts: string[]
+  assets: MediaItem[]
+  cost: { points: number }
+  raw: unknown
+  metadata?: Record<string, unknown>
+  error?: { code: string; message: string }
+}

@@ -1,0 +1,71 @@
+import { join } from 'node:path'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type { InvocationLog, LogQuery, LogRepository, Page } from '../types.js'
+import { SegmentLog, type SegmentRef } from './segment-log.js'
+
+interface LogIndexEntry {
+  seq: number
+  logId: string
+  abilityId: string
+  userId: string
+  ref: SegmentRef
+}
+
+/**
+ * Invocation logs in append-only segment files. Only a small index stays in
+ * memory (about 150 bytes a log); the logs themselves are read on demand.
+ */
+export class LowdbLogRepository implements LogRepository {
+  private readonly file: SegmentLog<InvocationLog>
+  private readonly all: LogIndexEntry[] = []
+  private readonly byId = new Map<string, LogIndexEntry>()
+  private readonly byAbility = new Map<string, LogIndexEntry[]>()
+  private seq = 0
+
+  constructor(dataDir: string) {
+    this.file = new SegmentLog(join(dataDir, 'logs'))
+  }
+
+  open(): Promise<void> {
+    return this.file.open((log, ref) => this.index(log, ref))
+  }
+
+  close(): Promise<void> {
+    return this.file.close()
+  }
+
+  async append(log: InvocationLog): Promise<void> {
+    const ref = await this.file.append(log)
+    this.index(log, ref)
+  }
+
+  async get(logId: string): Promise<InvocationLog | undefined> {
+    const entry = this.byId.get(logId)
+    return entry && this.file.read(entry.ref)
+  }
+
+  async list(query: LogQuery): Promise<Page<InvocationLog>> {
+    const source = query.abilityId ? (this.byAbility.get(query.abilityId) ?? []) : this.all
+    const before = decodeCursor<number>(query.cursor) ?? Number.POSITIVE_INFINITY
+    const picked: LogIndexEntry[] = []
+    for (let i = source.length - 1; i >= 0 && picked.length <= query.limit; i--) {
+      const entry = source[i]
+      if (entry.seq >= before) continue
+      if (query.userId && entry.userId !== query.userId) continue
+      picked.push(entry)
+    }
+    const more = picked.length > query.limit
+    const page = picked.slice(0, query.limit)
+    const items = await Promise.all(page.map((entry) => this.file.read(entry.ref)))
+    return more ? { items, nextCursor: encodeCursor(page[page.length - 1].seq) } : { items }
+  }
+
+  private index(log: InvocationLog, ref: SegmentRef) {
+    const entry = { seq: ++this.seq, logId: log.logId, abilityId: log.abilityId, userId: log.userId, ref }
+    this.all.push(entry)
+    this.byId.set(log.logId, entry)
+    let list = this.byAbility.get(log.abilityId)
+    if (!list) this.byAbility.set(log.abilityId, (list = []))
+    list.push(entry)
+  }
+}
