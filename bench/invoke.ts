@@ -28,13 +28,17 @@ const bare = await spawnServer(['bench/bare-hono.ts'])
 const bareResult = await load({ url: `${bare.url}/api/abilities/echo/invoke`, body, connections, seconds })
 await bare.stop()
 
+const floor = await spawnServer(['bench/piscina-floor.ts'])
+const floorResult = await load({ url: `${floor.url}/api/abilities/echo/invoke`, body, connections, seconds })
+await floor.stop()
+
 const gantry = await spawnServer(['core/cli/main.ts', 'serve'], {
   PORT: '0',
   GANTRY_DATA_DIR: join(root, 'data'),
   GANTRY_ABILITIES_DIR: join(root, 'abilities'),
   GANTRY_WORKFLOWS_DIR: join(root, 'workflows'),
   GANTRY_JWT_SECRET: secret,
-  GANTRY_LOG_LEVEL: 'warn',
+  GANTRY_LOG_LEVEL: 'info',
 })
 const token = signToken({ sub: 'bench', role: 'admin' }, { secret, ttlSeconds: 3600 })
 const headers = { authorization: `Bearer ${token}` }
@@ -49,6 +53,7 @@ while (calls < totalCalls) {
 }
 const metrics = await (await fetch(`${gantry.url}/metrics`)).text()
 const rss = Number(/process_resident_memory_bytes (\d+)/.exec(metrics)?.[1] ?? 0)
+const heap = Number(/nodejs_heap_used_bytes (\d+)/.exec(metrics)?.[1] ?? 0)
 await gantry.stop()
 await rm(root, { recursive: true, force: true })
 
@@ -62,4 +67,8 @@ console.log(
 console.log(
   `  ratio          ${ratio.toFixed(2)} of bare req/s (target >= 0.50), p99 ${p99Ratio.toFixed(2)}x (target <= 3)`,
 )
-console.log(`  RSS after ${calls} calls with logs kept: ${mb(rss)}`)
+console.log(
+  `  hono + piscina ${floorResult.rps} req/s  p50 ${floorResult.p50} ms  p99 ${floorResult.p99} ms  (a no-op worker task per request)`,
+)
+console.log(`  ratio to hono + piscina ${(gantryResult.rps / floorResult.rps).toFixed(2)}`)
+console.log(`  after ${calls} calls with logs kept: RSS ${mb(rss)}, heap used ${mb(heap)}`)

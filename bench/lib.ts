@@ -20,8 +20,12 @@ export function spawnServer(args: string[], env: Record<string, string> = {}): P
       output += d
       const match = /listening on (http:\/\/\S+)/.exec(output)
       if (match) {
+        // keep draining the child's output so that it never blocks on a full pipe
+        output = ''
         child.stdout?.off('data', onData)
         child.stderr?.off('data', onData)
+        child.stdout?.resume()
+        child.stderr?.resume()
         resolve({
           child,
           url: match[1],

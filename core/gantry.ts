@@ -8,7 +8,6 @@ import { loadDataSecrets } from './auth/data-secrets.js'
 import { signToken } from './auth/jwt.js'
 import type { Config } from './config.js'
 import { createDefinitionLoader, type DefinitionLoader } from './definitions/loader.js'
-import { formatDefinitionError } from './definitions/validate.js'
 import { GantryError } from './errors.js'
 import { createEventBus } from './events/bus.js'
 import { createApp } from './http/app.js'
@@ -79,7 +78,6 @@ export async function createGantry(
     throw err
   }
   const initial = await definitions.load()
-  for (const e of initial.errors) log('warn', `definition refused: ${formatDefinitionError(e)}`)
 
   const pool = createWorkerPool({ maxWorkers: config.maxWorkers, callsPerWorker: config.callsPerWorker })
   const metrics = createGantryMetrics(bus, () =>
@@ -127,8 +125,13 @@ export async function createGantry(
       shuttingDown = true
       // stop taking new connections; running calls get the grace period to finish
       const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
+      // idle keep-alive connections would hold close() open until they time out
+      const http = server as { closeIdleConnections?: () => void } | undefined
+      http?.closeIdleConnections?.()
+      const idleSweep = setInterval(() => http?.closeIdleConnections?.(), 100)
       const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref())
       await Promise.race([closed, grace])
+      clearInterval(idleSweep)
       ;(server as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.()
       scheduler.rejectWaiting(new GantryError('SHUTTING_DOWN', 'gantry is shutting down'))
       await definitions.close()

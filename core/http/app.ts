@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
 import type { JwtOptions } from '../auth/jwt.js'
 import { GantryError } from '../errors.js'
 import { requireAdmin, requireAuth } from './auth.js'
+import { limitBody } from './body-limit.js'
 import type { AppEnv } from './env.js'
 import { errorResponse } from './errors.js'
 import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
@@ -27,18 +27,7 @@ export function createApp(deps: AppDeps) {
     errorResponse(c, new GantryError('NOT_FOUND', `no route ${c.req.method} ${c.req.path}`)),
   )
 
-  app.use(
-    '/api/*',
-    bodyLimit({
-      maxSize: deps.bodyLimitBytes,
-      onError: () => {
-        throw new GantryError(
-          'PAYLOAD_TOO_LARGE',
-          `the body is over the limit of ${deps.bodyLimitBytes} bytes`,
-        )
-      },
-    }),
-  )
+  app.use('/api/*', limitBody(deps.bodyLimitBytes))
 
   app.get('/healthz', (c) =>
     deps.isShuttingDown()

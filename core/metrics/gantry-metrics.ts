@@ -35,6 +35,9 @@ export function createGantryMetrics(bus: EventBus, executorLoad: () => ExecutorL
           renderGauge('process_resident_memory_bytes', 'Resident memory of the server process', [
             [{}, process.memoryUsage.rss()],
           ]),
+          renderGauge('nodejs_heap_used_bytes', 'V8 heap in use on the main thread', [
+            [{}, process.memoryUsage().heapUsed],
+          ]),
         ].join('\n\n') + '\n'
       )
     },

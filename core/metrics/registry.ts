@@ -5,10 +5,23 @@
 
 type Labels = Record<string, string>
 
-const labelKey = (labels: Labels) =>
+const renderLabels = (labels: Labels) =>
   Object.entries(labels)
     .map(([k, v]) => `${k}="${String(v).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
     .join(',')
+
+// label sets repeat (an ability, a status): render each once, on the hot path only look it up
+const renderedLabels = new Map<string, string>()
+function labelKey(labels: Labels): string {
+  let raw = ''
+  for (const k in labels) raw += `${k}\u0000${labels[k]}\u0000`
+  let key = renderedLabels.get(raw)
+  if (key === undefined) {
+    key = renderLabels(labels)
+    if (renderedLabels.size < 10_000) renderedLabels.set(raw, key)
+  }
+  return key
+}
 
 export class Counter {
   private values = new Map<string, number>()

@@ -1,5 +1,6 @@
 import { BroadcastChannel } from 'node:worker_threads'
 import { Piscina } from 'piscina'
+import { CallSlots } from './call-slots.js'
 import {
   DOWN_CHANNEL,
   UP_CHANNEL,
@@ -27,14 +28,13 @@ export interface CallOptions {
 
 export interface WorkerPool {
   /** Runs one operation on a worker. Never rejects: every outcome is a reply. */
-  run(call: WorkerCall, opts: CallOptions): Promise<WorkerReply>
+  run(call: Omit<WorkerCall, 'slot'>, opts: CallOptions): Promise<WorkerReply>
   stats(): { threads: number; queued: number; running: number }
   destroy(): Promise<void>
 }
 
 interface CallEntry {
   opts: CallOptions
-  threadId?: number
   abortedWith?: 'TIMEOUT' | 'CANCELED'
 }
 
@@ -47,14 +47,15 @@ const workerFile = new URL('./worker-entry.mjs', import.meta.url)
  */
 export function createWorkerPool(options: PoolOptions): WorkerPool {
   const abortGraceMs = options.abortGraceMs ?? 250
+  const slots = new CallSlots()
   const piscina = new Piscina({
     filename: workerFile.href,
     minThreads: options.maxWorkers,
     maxThreads: options.maxWorkers,
     concurrentTasksPerWorker: options.callsPerWorker ?? 32,
     idleTimeout: Number.POSITIVE_INFINITY,
-    // 'sync' would block a worker's event loop between tasks, starving calls that are still awaiting I/O
-    atomics: 'disabled',
+    workerData: { slots: slots.buffer },
+    atomics: 'async',
   })
   const calls = new Map<string, CallEntry>()
   // threads we ended recently: calls that failed with them were bystanders, not culprits
@@ -67,69 +68,81 @@ export function createWorkerPool(options: PoolOptions): WorkerPool {
     const msg = (event as { data: UpMessage }).data
     const entry = calls.get(msg.callId)
     if (!entry) return
-    if (msg.type === 'started') entry.threadId = msg.threadId
-    else if (msg.type === 'progress') entry.opts.onProgress?.(msg.percent, msg.stage, msg.eta)
+    if (msg.type === 'progress') entry.opts.onProgress?.(msg.percent, msg.stage, msg.eta)
     else if (msg.type === 'log') entry.opts.onLog?.(msg.message, msg.fields)
   }
   up.unref()
   down.unref()
 
-  async function run(call: WorkerCall, opts: CallOptions, retriedAsBystander = false): Promise<WorkerReply> {
+  function run(
+    task: Omit<WorkerCall, 'slot'>,
+    opts: CallOptions,
+    retriedAsBystander = false,
+  ): Promise<WorkerReply> {
+    const call = task as WorkerCall
+    call.slot = slots.take()
     const entry: CallEntry = { opts }
     const started = Date.now()
     calls.set(call.callId, entry)
     running++
 
-    // piscina runs a task that has an AbortSignal alone on its worker, which would cost
-    // the pool its concurrency; so calls carry no signal and a stuck one has its worker ended here
-    let hardStop!: (reply: WorkerReply) => void
-    const stopped = new Promise<WorkerReply>((resolve) => (hardStop = resolve))
-    let graceTimer: NodeJS.Timeout | undefined
-    const stop = (code: 'TIMEOUT' | 'CANCELED') => {
-      if (entry.abortedWith) return
-      entry.abortedWith = code
-      down.postMessage({ type: 'abort', callId: call.callId, reason: code })
-      graceTimer = setTimeout(() => {
-        if (entry.threadId !== undefined) endThread(entry.threadId)
-        hardStop(aborted(code, opts.timeoutMs))
-      }, abortGraceMs)
-    }
-    const deadline = setTimeout(() => stop('TIMEOUT'), opts.timeoutMs)
-    const onCancel = () => stop('CANCELED')
-    if (opts.signal?.aborted) onCancel()
-    else opts.signal?.addEventListener('abort', onCancel, { once: true })
+    return new Promise<WorkerReply>((resolve) => {
+      let settled = false
+      let graceTimer: NodeJS.Timeout | undefined
+      const settle = (reply: WorkerReply | Promise<WorkerReply>) => {
+        if (settled) return
+        settled = true
+        clearTimeout(deadline)
+        clearTimeout(graceTimer)
+        opts.signal?.removeEventListener('abort', onCancel)
+        calls.delete(call.callId)
+        running--
+        resolve(reply)
+      }
+      // piscina runs a task that has an AbortSignal alone on its worker, which would cost the
+      // pool its concurrency; so calls carry no signal, and a stuck one has its thread ended here
+      const stop = (code: 'TIMEOUT' | 'CANCELED') => {
+        if (entry.abortedWith || settled) return
+        entry.abortedWith = code
+        down.postMessage({ type: 'abort', callId: call.callId, reason: code })
+        graceTimer = setTimeout(() => {
+          const threadId = slots.threadOf(call.slot)
+          if (threadId !== undefined) endThread(threadId)
+          settle(aborted(code, opts.timeoutMs))
+        }, abortGraceMs)
+      }
+      const deadline = setTimeout(() => stop('TIMEOUT'), opts.timeoutMs)
+      const onCancel = () => stop('CANCELED')
+      if (opts.signal?.aborted) onCancel()
+      else opts.signal?.addEventListener('abort', onCancel, { once: true })
 
-    try {
-      const reply = await Promise.race([
-        piscina.run(call).then(
-          (r: WorkerReply) => r,
-          (err: unknown) => ({ crashed: err }),
-        ),
-        stopped,
-      ])
-      if (entry.abortedWith) return aborted(entry.abortedWith, opts.timeoutMs)
-      if (!('crashed' in reply)) return reply
-      const bystander = entry.threadId !== undefined && endedThreads.has(entry.threadId)
-      const left = opts.timeoutMs - (Date.now() - started)
-      if (bystander && !retriedAsBystander && left > 0) {
-        calls.delete(call.callId)
-        running--
-        return run(call, { ...opts, timeoutMs: left }, true)
-      }
-      const message = (reply.crashed as Error)?.message ?? String(reply.crashed)
-      return {
-        ok: false,
-        error: { code: 'WORKER_CRASHED', message: `worker crashed: ${message}`, retryable: true },
-      }
-    } finally {
-      clearTimeout(deadline)
-      clearTimeout(graceTimer)
-      opts.signal?.removeEventListener('abort', onCancel)
-      if (calls.get(call.callId) === entry) {
-        calls.delete(call.callId)
-        running--
-      }
-    }
+      piscina.run(call).then(
+        (reply: WorkerReply) => {
+          slots.release(call.slot)
+          settle(entry.abortedWith ? aborted(entry.abortedWith, opts.timeoutMs) : reply)
+        },
+        (err: unknown) => {
+          const threadId = slots.threadOf(call.slot)
+          slots.release(call.slot)
+          if (entry.abortedWith) return settle(aborted(entry.abortedWith, opts.timeoutMs))
+          const left = opts.timeoutMs - (Date.now() - started)
+          // a call that shared a thread we ended was a bystander: run it again, once
+          if (threadId !== undefined && endedThreads.has(threadId) && !retriedAsBystander && left > 0) {
+            settled = true
+            clearTimeout(deadline)
+            opts.signal?.removeEventListener('abort', onCancel)
+            calls.delete(call.callId)
+            running--
+            return resolve(run(task, { ...opts, timeoutMs: left }, true))
+          }
+          const message = (err as Error)?.message ?? String(err)
+          settle({
+            ok: false,
+            error: { code: 'WORKER_CRASHED', message: `worker crashed: ${message}`, retryable: true },
+          })
+        },
+      )
+    })
   }
 
   /** Ends a worker thread; piscina fails its tasks and starts a replacement. */

@@ -23,6 +23,8 @@ export interface WorkerCall {
   media: { imageUrl?: string; imageBase64?: string; images?: string[] }
   attempt: number
   externalId?: string
+  /** Where to record the thread running this call (see CallSlots); -1: untracked. */
+  slot: number
 }
 
 export interface WorkerFailure {
@@ -37,7 +39,6 @@ export type WorkerReply =
   | { ok: false; error: WorkerFailure }
 
 export type UpMessage =
-  | { type: 'started'; callId: string; threadId: number }
   | { type: 'progress'; callId: string; percent: number; stage?: string; eta?: number }
   | { type: 'log'; callId: string; message: string; fields?: Record<string, unknown> }
 

@@ -3,7 +3,7 @@
  * operation of a call. Every outcome is a value; a throw here would be taken
  * for a crashed worker.
  */
-import { BroadcastChannel, threadId } from 'node:worker_threads'
+import { BroadcastChannel, threadId, workerData } from 'node:worker_threads'
 import type { InvokeContext, Provider } from '../contract.js'
 import { findProvider } from './provider-module.js'
 import {
@@ -18,8 +18,28 @@ import {
 
 const up = new BroadcastChannel(UP_CHANNEL)
 const down = new BroadcastChannel(DOWN_CHANNEL)
-const running = new Map<string, AbortController>()
-const modules = new Map<string, Promise<unknown>>()
+/** A call's abort state; its AbortController is made only if the provider looks at the signal. */
+class CallAbort {
+  private controller?: AbortController
+  private reason?: string
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController()
+    if (this.reason !== undefined && !this.controller.signal.aborted)
+      this.controller.abort(new Error(this.reason))
+    return this.controller.signal
+  }
+  get aborted(): boolean {
+    return this.reason !== undefined
+  }
+  abort(reason: string) {
+    this.reason ??= reason
+    this.controller?.abort(new Error(reason))
+  }
+}
+
+const running = new Map<string, CallAbort>()
+const slots = new Int32Array(workerData.slots as SharedArrayBuffer)
+const providers = new Map<string, Promise<Provider>>()
 
 // aborts that arrived before their call started here (it was still in the pool's queue)
 const abortedEarly = new Map<string, string>()
@@ -27,8 +47,8 @@ const abortedEarly = new Map<string, string>()
 down.onmessage = (event: unknown) => {
   const msg = (event as { data: DownMessage }).data
   if (msg.type !== 'abort') return
-  const controller = running.get(msg.callId)
-  if (controller) controller.abort(new Error(msg.reason))
+  const abort = running.get(msg.callId)
+  if (abort) abort.abort(msg.reason)
   else {
     abortedEarly.set(msg.callId, msg.reason)
     setTimeout(() => abortedEarly.delete(msg.callId), 60_000).unref()
@@ -40,25 +60,34 @@ down.unref()
 
 const post = (msg: UpMessage) => up.postMessage(msg)
 
-async function loadProvider(call: WorkerCall): Promise<Provider> {
-  let mod = modules.get(call.moduleUrl)
-  if (!mod) modules.set(call.moduleUrl, (mod = import(call.moduleUrl)))
-  return findProvider(await mod, call.provider, call.moduleUrl)
+/** Providers by module and name, each imported once per thread. */
+function loadProvider(call: WorkerCall): Promise<Provider> {
+  const key = `${call.provider}@${call.moduleUrl}`
+  let provider = providers.get(key)
+  if (!provider) {
+    provider = import(call.moduleUrl).then((mod) => findProvider(mod, call.provider, call.moduleUrl))
+    // a failed import is not cached, so a fixed module loads on the next call
+    provider.catch(() => providers.delete(key))
+    providers.set(key, provider)
+  }
+  return provider
 }
 
 export default async function runCall(call: WorkerCall): Promise<WorkerReply> {
-  const controller = new AbortController()
+  const abort = new CallAbort()
   const early = abortedEarly.get(call.callId)
-  if (early) controller.abort(new Error(early))
-  running.set(call.callId, controller)
-  post({ type: 'started', callId: call.callId, threadId })
+  if (early) abort.abort(early)
+  running.set(call.callId, abort)
+  if (call.slot >= 0) Atomics.store(slots, call.slot, threadId)
   try {
     const provider = await loadProvider(call)
     const ctx: InvokeContext = {
       inputs: call.inputs,
       config: call.config,
       media: call.media,
-      signal: controller.signal,
+      get signal() {
+        return abort.signal
+      },
       attempt: call.attempt,
       callId: call.callId,
       progress: (percent, stage, eta) => post({ type: 'progress', callId: call.callId, percent, stage, eta }),
@@ -81,7 +110,7 @@ export default async function runCall(call: WorkerCall): Promise<WorkerReply> {
         return { ok: true }
     }
   } catch (err) {
-    return { ok: false, error: toFailure(err, controller.signal) }
+    return { ok: false, error: toFailure(err, abort.aborted) }
   } finally {
     running.delete(call.callId)
   }
@@ -98,11 +127,11 @@ function unsupported(call: WorkerCall): WorkerReply {
   }
 }
 
-function toFailure(err: unknown, signal: AbortSignal): WorkerFailure {
+function toFailure(err: unknown, aborted: boolean): WorkerFailure {
   const e = err as { code?: unknown; message?: unknown; retryable?: unknown; details?: unknown }
   const code = typeof e?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : 'PROVIDER_ERROR'
   return {
-    code: signal.aborted && code === 'PROVIDER_ERROR' ? 'ABORTED' : code,
+    code: aborted && code === 'PROVIDER_ERROR' ? 'ABORTED' : code,
     message: typeof e?.message === 'string' ? e.message : String(err),
     retryable: e?.retryable !== false,
     details: safeClone(e?.details),

@@ -53,7 +53,7 @@ export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
   return new Hono<AppEnv>().post('/:id/invoke', async (c) => {
     const payload = await readBody<AbilityInvokePayload>(c, validateInvokePayload)
     const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload)
-    const response = await runCall(deps.runner, call, { caller: c.get('caller'), signal: c.req.raw.signal })
+    const response = await runCall(deps.runner, call, { caller: c.get('caller') })
     const status = response.error ? (ERROR_STATUS[response.error.code as ErrorCode] ?? 502) : 200
     return c.json(response, status as ContentfulStatusCode)
   })

@@ -32,7 +32,7 @@ export class SegmentLog<T> {
   private size = 0
   private handle?: FileHandle
   private readers = new Map<number, FileHandle>()
-  private pending: { line: Buffer; settle(ref: SegmentRef): void; fail(err: unknown): void }[] = []
+  private pending: { line: string; settle(ref: SegmentRef): void; fail(err: unknown): void }[] = []
   private dirty = false
   private syncTimer?: NodeJS.Timeout
   private readonly commit = createGroupCommit(() => this.writePending())
@@ -84,7 +84,7 @@ export class SegmentLog<T> {
   /** Resolves once the record is written. */
   append(record: T): Promise<SegmentRef> {
     return new Promise((settle, fail) => {
-      this.pending.push({ line: Buffer.from(JSON.stringify(record) + '\n'), settle, fail })
+      this.pending.push({ line: JSON.stringify(record) + '\n', settle, fail })
       void this.commit.request()
     })
   }
@@ -135,15 +135,17 @@ export class SegmentLog<T> {
     if (batch.length === 0) return
     try {
       if (this.size >= this.maxSegmentBytes) await this.rotate()
-      const start = this.size
-      const data = Buffer.concat(batch.map((p) => p.line))
+      let text = ''
+      for (const p of batch) text += p.line
+      const data = Buffer.from(text)
       await this.handle!.write(data)
+      let offset = this.size
       this.size += data.length
       this.dirty = true
-      let offset = start
       for (const p of batch) {
-        p.settle({ segment: this.current, offset, length: p.line.length - 1 })
-        offset += p.line.length
+        const bytes = Buffer.byteLength(p.line)
+        p.settle({ segment: this.current, offset, length: bytes - 1 })
+        offset += bytes
       }
     } catch (err) {
       for (const p of batch) p.fail(err)
