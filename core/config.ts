@@ -26,6 +26,14 @@ export interface Config {
   allowPrivateCallbacks: boolean
   bodyLimitBytes: number
   shutdownGraceMs: number
+  /** How long a task may wait in the queue unless its ability or executor says otherwise. */
+  queueTimeoutMs: number
+  /** Ended tasks, logs and settled callbacks older than this are swept away. */
+  retentionMs: number
+  sweepTimeoutsCron: string
+  sweepRetentionCron: string
+  callbackMaxAttempts: number
+  callbackBackoffMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
 
@@ -85,6 +93,12 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     allowPrivateCallbacks: bool(env, 'GANTRY_ALLOW_PRIVATE_CALLBACKS'),
     bodyLimitBytes: integer(env, 'GANTRY_BODY_LIMIT', 10 * 1024 * 1024),
     shutdownGraceMs: duration(env, 'GANTRY_SHUTDOWN_GRACE', 10_000),
+    queueTimeoutMs: duration(env, 'GANTRY_QUEUE_TIMEOUT', 10 * 60_000),
+    retentionMs: duration(env, 'GANTRY_RETENTION', 7 * 24 * 3600_000),
+    sweepTimeoutsCron: env.GANTRY_SWEEP_TIMEOUTS_CRON || '*/10 * * * * *',
+    sweepRetentionCron: env.GANTRY_SWEEP_RETENTION_CRON || '0 */15 * * * *',
+    callbackMaxAttempts: integer(env, 'GANTRY_CALLBACK_MAX_ATTEMPTS', 6),
+    callbackBackoffMs: duration(env, 'GANTRY_CALLBACK_BACKOFF', 30_000),
     logLevel,
   }
 }

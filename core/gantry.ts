@@ -1,34 +1,41 @@
 /**
  * Builds a Gantry from its config: store, providers, definitions, pool,
- * scheduler, bus and HTTP. `start()` listens; `stop()` drains and flushes.
+ * scheduler, tasks, callbacks, sweeps, bus and HTTP. `start()` recovers
+ * unfinished tasks and listens; `stop()` drains and flushes.
  */
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
 import { loadDataSecrets } from './auth/data-secrets.js'
 import { signToken } from './auth/jwt.js'
+import { createCallbackDispatcher } from './callbacks/dispatcher.js'
 import type { Config } from './config.js'
 import { createDefinitionLoader, type DefinitionLoader } from './definitions/loader.js'
 import { GantryError } from './errors.js'
-import { createEventBus } from './events/bus.js'
+import { createEventBus, type EventBus } from './events/bus.js'
 import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
 import { createWorkerPool } from './run/pool.js'
-import { loadProviders } from './run/providers.js'
+import { loadProviders, type ProviderCatalog } from './run/providers.js'
 import { Scheduler } from './run/scheduler.js'
-import { createLowdbStore } from './store/lowdb/index.js'
-import type { Store } from './store/types.js'
+import { createLowdbStore, type LowdbStore } from './store/lowdb/index.js'
+import { createSweeper, type Sweeper } from './sweeps/sweeper.js'
+import { createTaskRunner, type TaskRunner } from './tasks/task-runner.js'
 
 export interface Gantry {
   readonly config: Config
   readonly app: ReturnType<typeof createApp>
-  readonly store: Store
+  readonly store: LowdbStore
   readonly definitions: DefinitionLoader
+  readonly tasks: TaskRunner
+  readonly sweeper: Sweeper
+  readonly bus: EventBus
   /** The URL it listens on, once started. */
   url?: string
   /** A dev admin token, when the JWT secret was generated into the data dir. */
   devAdminToken?: string
-  start(): Promise<void>
+  /** Resumes unfinished tasks, starts callbacks and sweeps, and listens. */
+  start(opts?: { listen?: boolean }): Promise<void>
   stop(): Promise<void>
 }
 
@@ -53,7 +60,7 @@ export async function createGantry(
 
   const scheduler = new Scheduler()
   const bus = createEventBus((type, err) => log('warn', `event listener failed on ${type}`, { err }))
-  let providers: Awaited<ReturnType<typeof loadProviders>>
+  let providers: ProviderCatalog
   let definitions: DefinitionLoader
   try {
     providers = await loadProviders(config.plugins)
@@ -73,26 +80,63 @@ export async function createGantry(
         })
       },
     })
+    await definitions.load()
   } catch (err) {
     await store.close()
     throw err
   }
-  const initial = await definitions.load()
+  const currentDefinitions = () => definitions.current()
 
   const pool = createWorkerPool({ maxWorkers: config.maxWorkers, callsPerWorker: config.callsPerWorker })
+  const callbacks = createCallbackDispatcher({
+    outbox: store.outbox,
+    secret: config.webhookSecret ?? secrets.webhookSecret,
+    allowPrivate: config.allowPrivateCallbacks,
+    policy: { maxAttempts: config.callbackMaxAttempts, baseDelayMs: config.callbackBackoffMs },
+    log,
+  })
+  const tasks = createTaskRunner({
+    scheduler,
+    pool,
+    store,
+    bus,
+    providers,
+    definitions: currentDefinitions,
+    onDeliveryQueued: () => callbacks.kick(),
+    log,
+  })
+  const sweeper = createSweeper({
+    store,
+    tasks,
+    definitions: currentDefinitions,
+    log,
+    options: {
+      queueTimeoutMs: config.queueTimeoutMs,
+      retentionMs: config.retentionMs,
+      timeoutSchedule: config.sweepTimeoutsCron,
+      retentionSchedule: config.sweepRetentionCron,
+    },
+  })
   const metrics = createGantryMetrics(bus, () =>
     [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
   )
   let shuttingDown = false
   const app = createApp({
-    definitions: () => definitions.current(),
+    definitions: currentDefinitions,
     providers,
     runner: { scheduler, pool, store, bus },
     scheduler,
     store,
+    tasks,
+    sweeper,
     jwt,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
+    allowPrivateCallbacks: config.allowPrivateCallbacks,
+    queueCallback: async (delivery) => {
+      await store.outbox.update(delivery)
+      callbacks.kick()
+    },
     isShuttingDown: () => shuttingDown,
     logError: (err) => log('error', 'request failed', { err }),
   })
@@ -103,37 +147,43 @@ export async function createGantry(
     app,
     store,
     definitions,
+    tasks,
+    sweeper,
+    bus,
     devAdminToken: config.jwtSecret
       ? undefined
       : signToken({ sub: 'admin', role: 'admin' }, { ...jwt, ttlSeconds: 30 * 24 * 3600 }),
-    async start() {
+    async start(opts = {}) {
+      // what is past retention goes before anything is served, so it never shows again after a restart
+      await sweeper.sweepRetention()
+      const recovered = await tasks.recover()
+      if (Object.values(recovered).some((n) => n > 0)) log('info', 'tasks recovered', recovered)
+      callbacks.start()
+      sweeper.start()
+      definitions.watch()
+      if (opts.listen === false) return
       await new Promise<void>((resolve) => {
         server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, () => resolve())
       })
       const address = server!.address() as AddressInfo
       gantry.url = `http://${config.host}:${address.port}`
-      definitions.watch()
+      const set = definitions.current()
       log('info', `gantry listening on ${gantry.url}`, {
-        abilities: initial.abilities.size,
-        executors: initial.executors.size,
-        workflows: initial.workflows.size,
+        abilities: set.abilities.size,
+        executors: set.executors.size,
+        workflows: set.workflows.size,
         workers: config.maxWorkers,
       })
     },
     async stop() {
       if (shuttingDown) return
       shuttingDown = true
-      // stop taking new connections; running calls get the grace period to finish
-      const closed = new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()))
-      // idle keep-alive connections would hold close() open until they time out
-      const http = server as { closeIdleConnections?: () => void } | undefined
-      http?.closeIdleConnections?.()
-      const idleSweep = setInterval(() => http?.closeIdleConnections?.(), 100)
-      const grace = new Promise<void>((resolve) => setTimeout(resolve, config.shutdownGraceMs).unref())
-      await Promise.race([closed, grace])
-      clearInterval(idleSweep)
-      ;(server as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.()
+      await closeServer(server, config.shutdownGraceMs)
+      sweeper.stop()
+      // running tasks get the grace period; the rest stay in the store for the next start
+      await tasks.stop(config.shutdownGraceMs)
       scheduler.rejectWaiting(new GantryError('SHUTTING_DOWN', 'gantry is shutting down'))
+      await callbacks.stop()
       await definitions.close()
       await pool.destroy()
       await store.close()
@@ -141,4 +191,17 @@ export async function createGantry(
     },
   }
   return gantry
+}
+
+/** Stops taking connections; requests under way get the grace period to finish. */
+async function closeServer(server: ServerType | undefined, graceMs: number) {
+  if (!server) return
+  const http = server as ServerType & { closeIdleConnections?(): void; closeAllConnections?(): void }
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()))
+  // idle keep-alive connections would hold close() open until they time out
+  http.closeIdleConnections?.()
+  const idleSweep = setInterval(() => http.closeIdleConnections?.(), 100)
+  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, graceMs).unref())])
+  clearInterval(idleSweep)
+  http.closeAllConnections?.()
 }

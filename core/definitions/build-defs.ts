@@ -12,6 +12,7 @@ import type {
   AbilityDef,
   ExecutorDef,
   InputCheck,
+  PollPolicy,
   Pricing,
   ProviderInfo,
   RetryPolicy,
@@ -53,6 +54,7 @@ export function buildExecutor(doc: Doc, ctx: BuildContext): { def: ExecutorDef; 
     timeoutMs: parseDuration(doc.timeout),
     queueTimeoutMs: parseDuration(doc.queueTimeout),
     retry: toRetry(doc.retry),
+    poll: toPoll(doc.poll),
     config,
     description: doc.description,
     source: ctx.source,
@@ -76,6 +78,7 @@ export function buildAbility(doc: Doc, ctx: BuildContext): { def: AbilityDef; pr
     timeoutMs: parseDuration(doc.timeout),
     queueTimeoutMs: parseDuration(doc.queueTimeout),
     retry: toRetry(doc.retry),
+    poll: toPoll(doc.poll),
     pricing: toPricing(doc.pricing),
     config: env.value as Record<string, unknown>,
     tags: doc.tags ?? [],
@@ -119,4 +122,10 @@ function toPricing(raw: Doc | undefined): Pricing | undefined {
 export function dropUndefined<T extends object>(obj: T): T {
   for (const key of Object.keys(obj) as (keyof T)[]) if (obj[key] === undefined) delete obj[key]
   return obj
+}
+
+function toPoll(poll: unknown): PollPolicy | undefined {
+  if (!poll || typeof poll !== 'object') return undefined
+  const p = poll as { interval?: unknown; maxDuration?: unknown }
+  return dropUndefined({ intervalMs: parseDuration(p.interval), maxDurationMs: parseDuration(p.maxDuration) })
 }

@@ -23,11 +23,22 @@ const retry = {
   additionalProperties: false,
 }
 
+// submit-then-poll providers: how often to ask, and for how long at most
+const poll = {
+  type: 'object',
+  properties: {
+    interval: durationSchema,
+    maxDuration: durationSchema,
+  },
+  additionalProperties: false,
+}
+
 const common = {
   id,
   description: { type: 'string' },
   timeout: durationSchema,
   retry,
+  poll,
 }
 
 export const executorSchema = {

@@ -23,6 +23,12 @@ export interface DefinitionError {
   id?: string
 }
 
+/** Submit-then-poll: ask every `intervalMs`, give up after `maxDurationMs`. */
+export interface PollPolicy {
+  intervalMs?: number
+  maxDurationMs?: number
+}
+
 export interface RetryPolicy {
   max: number
   backoffMs: number
@@ -48,6 +54,7 @@ export interface ExecutorDef {
   timeoutMs?: number
   queueTimeoutMs?: number
   retry?: RetryPolicy
+  poll?: PollPolicy
   /** `${env:NAME}` already replaced. */
   config: Record<string, unknown>
   description?: string
@@ -75,6 +82,7 @@ export interface AbilityDef {
   timeoutMs?: number
   queueTimeoutMs?: number
   retry?: RetryPolicy
+  poll?: PollPolicy
   pricing?: Pricing
   /** `${env:NAME}` already replaced; not merged with the executor's. */
   config: Record<string, unknown>

@@ -1,5 +1,11 @@
 /** Every event on the bus, by type. Names are `noun.verb` or the client-facing `noun-noun.status`. */
+import type { AbilityTask } from '../tasks/types.js'
+
 export type GantryEvents = {
+  /** A task changed status (queued, running, a retry queued, an end). */
+  'ability-task.status': { task: AbilityTask }
+  'ability-task.progress': { taskId: string; userId: string; percent: number; stage?: string; eta?: number }
+  'task.queued': { taskId: string; abilityId: string; userId: string }
   'definitions.reloaded': {
     version: number
     abilities: number

@@ -7,9 +7,10 @@ import type { AppEnv } from './env.js'
 import { errorResponse } from './errors.js'
 import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
 import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
+import { type TaskRoutesDeps, taskRoutes } from './routes/tasks.js'
 import { workflowListRoutes } from './routes/workflows.js'
 
-export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps {
+export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps, TaskRoutesDeps {
   jwt: JwtOptions
   bodyLimitBytes: number
   metrics: { render(): string }
@@ -43,6 +44,10 @@ export function createApp(deps: AppDeps) {
 
   app.use('/api/abilities/:id/invoke', auth)
   app.route('/api/abilities', abilityInvokeRoutes(deps))
+
+  app.use('/api/ability-tasks/*', auth)
+  app.use('/api/ability-tasks', auth)
+  app.route('/api/ability-tasks', taskRoutes(deps))
 
   app.use('/api/admin/*', auth, requireAdmin)
   app.route('/api/admin', adminRoutes(deps))

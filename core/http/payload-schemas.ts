@@ -21,3 +21,16 @@ export const invokePayloadSchema = {
 }
 
 export const validateInvokePayload = ajv.compile(invokePayloadSchema)
+
+/** `POST /api/ability-tasks`: the invoke payload with `abilityId` and `priority`. */
+export const taskBodySchema = {
+  ...invokePayloadSchema,
+  required: ['abilityId'],
+  properties: {
+    ...invokePayloadSchema.properties,
+    abilityId: { type: 'string', minLength: 1 },
+    priority: { anyOf: [{ enum: ['standard', 'accelerated'] }, { type: 'integer' }] },
+  },
+}
+
+export const validateTaskBody = ajv.compile(taskBodySchema)

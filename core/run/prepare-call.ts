@@ -1,4 +1,4 @@
-import type { AbilityDef, DefinitionSet, ExecutorDef, RetryPolicy } from '../definitions/types.js'
+import type { AbilityDef, DefinitionSet, ExecutorDef, PollPolicy, RetryPolicy } from '../definitions/types.js'
 import { GantryError } from '../errors.js'
 import { type Estimate, estimatePrice } from '../ledger/pricing.js'
 import type { LoadedProvider, ProviderCatalog } from './providers.js'
@@ -17,6 +17,7 @@ export interface PreparedCall {
   payload: AbilityInvokePayload
   timeoutMs: number
   retry: RetryPolicy
+  poll: PollPolicy
   estimate: Estimate
   /** Secret strings to mask wherever they show up. */
   secrets: string[]
@@ -65,6 +66,7 @@ export function prepareCall(
     payload,
     timeoutMs: ability.timeoutMs ?? executor.timeoutMs ?? DEFAULT_TIMEOUT_MS,
     retry: ability.retry ?? executor.retry ?? { max: 0, backoffMs: 0 },
+    poll: { ...executor.poll, ...ability.poll },
     estimate: estimatePrice(ability.pricing, checked.inputs),
     secrets: secretsOf(config),
   }

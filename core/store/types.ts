@@ -1,8 +1,11 @@
 /**
  * The Store: everything Gantry keeps. Callers see only this interface, so the
- * embedded lowdb store and a PostgreSQL store are interchangeable; every
- * method is async and every list is a cursor page.
+ * embedded store and a PostgreSQL store are interchangeable; every method is
+ * async, every list is a cursor page, and every change a task's attempt makes
+ * is conditional on that attempt (a fencing token).
  */
+import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
+import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
 
 export interface Page<T> {
   items: T[]
@@ -42,6 +45,43 @@ export interface LogRepository {
   get(logId: string): Promise<InvocationLog | undefined>
   /** Newest first. */
   list(query: LogQuery): Promise<Page<InvocationLog>>
+  /** Retention: drops logs written before `before` (epoch ms); returns how many. */
+  removeBefore(before: number): Promise<number>
+}
+
+/** Only applies a change while the stored task still looks like this. */
+export interface TaskExpectation {
+  attempts?: number
+  status?: readonly TaskStatus[]
+}
+
+export interface TaskRepository {
+  /** Stores a new task, with its idempotency record in the same atomic write. Resolves once durable. */
+  insert(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<void>
+  /**
+   * Replaces a task if the stored one meets `expect`; with callback deliveries to
+   * queue in the same atomic write. Returns false (and changes nothing) when stale.
+   */
+  save(task: AbilityTask, expect?: TaskExpectation, deliveries?: CallbackDelivery[]): Promise<boolean>
+  get(id: string): Promise<AbilityTask | undefined>
+  /** Newest first. */
+  list(query: TaskQuery): Promise<Page<AbilityTask>>
+  /** Every task queued or running: what a start resumes. */
+  unfinished(): Promise<AbilityTask[]>
+  /** Retention: drops ended tasks that finished before `before`; returns how many. */
+  removeEndedBefore(before: number): Promise<number>
+}
+
+export interface IdempotencyRepository {
+  get(scope: string): Promise<IdempotencyRecord | undefined>
+  /** Retention: drops records created before `before`. */
+  removeBefore(before: number): Promise<number>
+}
+
+export interface OutboxRepository extends CallbackOutbox {
+  get(id: string): Promise<CallbackDelivery | undefined>
+  /** Retention: drops delivered, failed and stopped deliveries last touched before `before`. */
+  removeSettledBefore(before: number): Promise<number>
 }
 
 export interface Store {
@@ -51,4 +91,7 @@ export interface Store {
   /** Flushes pending writes and gives up ownership. */
   close(): Promise<void>
   readonly logs: LogRepository
+  readonly tasks: TaskRepository
+  readonly idempotency: IdempotencyRepository
+  readonly outbox: OutboxRepository
 }

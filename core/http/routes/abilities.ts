@@ -1,11 +1,14 @@
 import { Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { newWebhookId } from '../../callbacks/sign.js'
+import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
+import type { CallbackDelivery } from '../../callbacks/types.js'
 import type { AbilityDef, DefinitionSet } from '../../definitions/types.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../../errors.js'
 import { prepareCall } from '../../run/prepare-call.js'
 import type { ProviderCatalog } from '../../run/providers.js'
 import { type CallRunnerDeps, runCall } from '../../run/run-call.js'
-import type { AbilityInvokePayload } from '../../run/types.js'
+import type { AbilityInvokePayload, AbilityInvokeResponse } from '../../run/types.js'
 import type { AppEnv } from '../env.js'
 import { validateInvokePayload } from '../payload-schemas.js'
 import { readBody } from '../read-body.js'
@@ -14,6 +17,9 @@ export interface AbilityRoutesDeps {
   definitions(): DefinitionSet
   providers: ProviderCatalog
   runner: CallRunnerDeps
+  allowPrivateCallbacks: boolean
+  /** Queues a signed callback delivery (the sync invoke honours `callbackUrl` too). */
+  queueCallback(delivery: CallbackDelivery): Promise<void>
 }
 
 /** How an ability is shown to clients (CONTRACT §3). */
@@ -53,8 +59,37 @@ export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
   return new Hono<AppEnv>().post('/:id/invoke', async (c) => {
     const payload = await readBody<AbilityInvokePayload>(c, validateInvokePayload)
     const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload)
-    const response = await runCall(deps.runner, call, { caller: c.get('caller') })
+    if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
+    const caller = c.get('caller')
+    const response = await runCall(deps.runner, call, { caller })
+    if (payload.callbackUrl) await deps.queueCallback(syncCallback(payload, caller.id, response))
     const status = response.error ? (ERROR_STATUS[response.error.code as ErrorCode] ?? 502) : 200
     return c.json(response, status as ContentfulStatusCode)
   })
+}
+
+function syncCallback(
+  payload: AbilityInvokePayload,
+  userId: string,
+  response: AbilityInvokeResponse,
+): CallbackDelivery {
+  const now = Date.now()
+  return {
+    id: newWebhookId(),
+    url: payload.callbackUrl!,
+    headers: payload.callbackHeaders ?? {},
+    body: {
+      status: response.status,
+      result: response.status === 'succeeded' ? response : null,
+      error: response.error ?? null,
+      logId: response.logId,
+      taskId: null,
+      timestamp: new Date(now).toISOString(),
+    },
+    userId,
+    status: 'pending',
+    attempts: 0,
+    nextAttemptAt: now,
+    createdAt: now,
+  }
 }

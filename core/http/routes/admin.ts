@@ -3,6 +3,7 @@ import type { DefinitionSet } from '../../definitions/types.js'
 import { GantryError } from '../../errors.js'
 import type { Scheduler } from '../../run/scheduler.js'
 import type { Store } from '../../store/types.js'
+import type { Sweeper } from '../../sweeps/sweeper.js'
 import type { AppEnv } from '../env.js'
 import { pageLimit } from '../query.js'
 
@@ -10,6 +11,7 @@ export interface AdminRoutesDeps {
   definitions(): DefinitionSet
   scheduler: Scheduler
   store: Store
+  sweeper: Sweeper
 }
 
 /** Routes for operators; mounted behind requireAuth and requireAdmin. */
@@ -42,6 +44,7 @@ export function adminRoutes(deps: AdminRoutesDeps) {
     })
     .get('/executors', (c) => c.json({ items: [...deps.definitions().executors.keys()].map(executorStatus) }))
     .get('/executors/:id/queue-status', (c) => c.json(executorStatus(c.req.param('id'))))
+    .post('/sweep', async (c) => c.json(await deps.sweeper.runAll()))
     .get('/definitions/errors', (c) => {
       const items = deps.definitions().errors.map((e) => ({ ...e, location: `${e.file}:${e.line}:${e.col}` }))
       return c.json({ items })

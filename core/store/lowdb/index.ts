@@ -1,32 +1,113 @@
 import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Low } from 'lowdb'
+import { JSONFile } from 'lowdb/node'
+import type { CallbackDelivery } from '../../callbacks/types.js'
+import { GantryError } from '../../errors.js'
+import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
 import type { Store } from '../types.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
+import { LowdbIdempotencyRepository } from './idempotency-repository.js'
+import { Journal } from './journal.js'
+import { JournaledCollection } from './journaled-collection.js'
 import { LowdbLogRepository } from './log-repository.js'
+import { LowdbOutboxRepository } from './outbox-repository.js'
+import { LowdbTaskRepository } from './task-repository.js'
+
+const FORMAT = 1
+
+/** The data dir's own description, a small lowdb document replaced atomically. */
+interface StoreMeta {
+  format: number
+  createdAt: string
+}
+
+export interface LowdbStore extends Store {
+  /** Drops journal segments nothing current lives in, copying a few live records forward first. */
+  compact(): Promise<{ dropped: number; copied: number }>
+}
 
 /**
  * The embedded store: files under the data dir, owned by one process.
- * Writes are group-committed and appended; nothing rewrites its whole history.
+ * Changes are appended and group-committed; nothing rewrites its whole history.
  */
-export function createLowdbStore(dataDir: string): Store {
+export function createLowdbStore(dataDir: string): LowdbStore {
   const logs = new LowdbLogRepository(dataDir)
+  const journal = new Journal(dataDir)
+  const tasks = new JournaledCollection<AbilityTask>(
+    'task',
+    journal,
+    (t) => t.id,
+    (t) => !ENDED.has(t.status),
+  )
+  const idem = new JournaledCollection<IdempotencyRecord>('idem', journal, (r) => r.scope)
+  const outbox = new JournaledCollection<CallbackDelivery>('cb', journal, (d) => d.id)
+  const collections = new Map<string, JournaledCollection<any>>([tasks, idem, outbox].map((c) => [c.name, c]))
+  const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox)
   let unlock: (() => void) | undefined
+
+  async function checkFormat() {
+    const meta = new Low<StoreMeta>(new JSONFile(join(dataDir, 'meta.json')), {
+      format: FORMAT,
+      createdAt: new Date().toISOString(),
+    })
+    await meta.read()
+    if (meta.data.format > FORMAT) {
+      throw new GantryError(
+        'DATA_DIR_FORMAT',
+        `data dir ${dataDir} was written by a newer Gantry (format ${meta.data.format}); this one reads format ${FORMAT}`,
+      )
+    }
+    await meta.write()
+  }
+
   return {
     kind: 'lowdb',
     logs,
+    tasks: taskRepo,
+    idempotency: new LowdbIdempotencyRepository(idem),
+    outbox: new LowdbOutboxRepository(journal, outbox),
     async open() {
       await mkdir(dataDir, { recursive: true })
       unlock = acquireDataDirLock(dataDir)
       try {
+        await checkFormat()
         await logs.open()
+        await journal.open((op, ref) => collections.get(op.c)?.replay(op, ref))
+        await taskRepo.indexReplayed()
       } catch (err) {
         unlock()
+        unlock = undefined
         throw err
       }
     },
     async close() {
       await logs.close()
+      await journal.close()
       unlock?.()
       unlock = undefined
+    },
+    async compact() {
+      let dropped = 0
+      let copied = 0
+      for (const { segment, live } of journal.finishedSegments()) {
+        if (live > 1000) continue
+        if (live > 0) {
+          // copy the few current records forward, so the segment can go
+          const moving: { c: JournaledCollection<any>; value: unknown }[] = []
+          for (const c of collections.values()) {
+            for (const [key, entry] of c.entries) {
+              if (entry.ref.segment === segment) moving.push({ c, value: await c.get(key) })
+            }
+          }
+          const ref = await journal.commit(moving.map(({ c, value }) => c.op(value)))
+          for (const { c, value } of moving) c.applied([value], ref)
+          copied += moving.length
+        }
+        await journal.drop(segment)
+        dropped++
+      }
+      return { dropped, copied }
     },
   }
 }

@@ -21,6 +21,7 @@ export class LowdbLogRepository implements LogRepository {
   private readonly byId = new Map<string, LogIndexEntry>()
   private readonly byAbility = new Map<string, LogIndexEntry[]>()
   private seq = 0
+  private readonly newestBySegment = new Map<number, number>()
 
   constructor(dataDir: string) {
     this.file = new SegmentLog(join(dataDir, 'logs'))
@@ -60,12 +61,40 @@ export class LowdbLogRepository implements LogRepository {
     return more ? { items, nextCursor: encodeCursor(page[page.length - 1].seq) } : { items }
   }
 
+  async removeBefore(before: number): Promise<number> {
+    // logs are appended in time order: whole segments whose newest log is older go at once
+    const cutoff = new Set<number>()
+    for (const segment of this.file.segments().slice(0, -1)) {
+      const newest = this.newestBySegment.get(segment)
+      if (newest !== undefined && newest < before) cutoff.add(segment)
+    }
+    if (cutoff.size === 0) return 0
+    const kept = this.all.filter((e) => !cutoff.has(e.ref.segment))
+    const removed = this.all.length - kept.length
+    this.all.length = 0
+    this.all.push(...kept)
+    this.byId.clear()
+    this.byAbility.clear()
+    for (const entry of kept) this.link(entry)
+    for (const segment of cutoff) {
+      this.newestBySegment.delete(segment)
+      await this.file.dropSegment(segment)
+    }
+    return removed
+  }
+
   private index(log: InvocationLog, ref: SegmentRef) {
     const entry = { seq: ++this.seq, logId: log.logId, abilityId: log.abilityId, userId: log.userId, ref }
     this.all.push(entry)
-    this.byId.set(log.logId, entry)
-    let list = this.byAbility.get(log.abilityId)
-    if (!list) this.byAbility.set(log.abilityId, (list = []))
+    const at = Date.parse(log.createdAt)
+    if (at > (this.newestBySegment.get(ref.segment) ?? 0)) this.newestBySegment.set(ref.segment, at)
+    this.link(entry)
+  }
+
+  private link(entry: LogIndexEntry) {
+    this.byId.set(entry.logId, entry)
+    let list = this.byAbility.get(entry.abilityId)
+    if (!list) this.byAbility.set(entry.abilityId, (list = []))
     list.push(entry)
   }
 }

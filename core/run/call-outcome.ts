@@ -1,0 +1,74 @@
+import { randomUUID } from 'node:crypto'
+import type { MediaItem, ProviderResult } from '../contract.js'
+import type { InvocationLog } from '../store/types.js'
+import type { PreparedCall } from './prepare-call.js'
+import { maskSecrets, summarizeForLog } from './redact.js'
+import type { AbilityInvokeResponse } from './types.js'
+import type { WorkerFailure, WorkerReply } from './worker-protocol.js'
+
+/** The invocation log of one attempt: request summarized, raw and error masked. */
+export function buildLog(
+  call: PreparedCall,
+  userId: string,
+  taskId: string | undefined,
+  reply: WorkerReply,
+  attempt: number,
+  durationMs: number,
+): InvocationLog {
+  const failure: WorkerFailure | undefined = reply.ok ? undefined : reply.error
+  const { imageUrl, imageBase64, images, metadata, executorId } = call.payload
+  return {
+    logId: randomUUID(),
+    abilityId: call.ability.id,
+    executorId: call.executor.id,
+    userId,
+    taskId,
+    attempt,
+    status: reply.ok ? 'succeeded' : 'failed',
+    durationMs,
+    cost: { points: reply.ok ? call.estimate.points : 0 },
+    request: summarizeForLog(
+      { inputs: call.inputs, imageUrl, imageBase64, images, metadata, executorId },
+      call.secrets,
+    ),
+    raw: reply.ok ? summarizeForLog(reply.result?.raw, call.secrets) : undefined,
+    errorCode: failure?.code,
+    errorDetail: failure ? String(maskSecrets(failure.message, call.secrets)) : undefined,
+    createdAt: new Date().toISOString(),
+  }
+}
+
+const media = (items: unknown): MediaItem[] => (Array.isArray(items) ? (items as MediaItem[]) : [])
+
+/** The `AbilityInvokeResponse` of a finished call. */
+export function toResponse(
+  call: PreparedCall,
+  reply: WorkerReply,
+  logId: string,
+  attempts: number,
+  durationMs: number,
+  taskId?: string,
+): AbilityInvokeResponse {
+  const result: ProviderResult = reply.ok ? (reply.result ?? {}) : {}
+  const response: AbilityInvokeResponse = {
+    status: reply.ok ? 'succeeded' : 'failed',
+    logId,
+    ...(taskId ? { taskId } : {}),
+    durationMs: Math.round(durationMs),
+    attempts,
+    images: media(result.images),
+    videos: media(result.videos),
+    texts: Array.isArray(result.texts) ? result.texts.map(String) : [],
+    assets: media(result.assets),
+    cost: { points: reply.ok ? call.estimate.points : 0 },
+    raw: maskSecrets(result.raw, call.secrets),
+    ...(call.payload.metadata ? { metadata: call.payload.metadata } : {}),
+  }
+  if (!reply.ok) {
+    response.error = {
+      code: reply.error.code,
+      message: String(maskSecrets(reply.error.message, call.secrets)),
+    }
+  }
+  return response
+}

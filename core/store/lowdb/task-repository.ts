@@ -1,0 +1,134 @@
+import type { CallbackDelivery } from '../../callbacks/types.js'
+import { type AbilityTask, ENDED, type IdempotencyRecord, type TaskQuery } from '../../tasks/types.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type { Page, TaskExpectation, TaskRepository } from '../types.js'
+import type { Journal } from './journal.js'
+import type { JournaledCollection } from './journaled-collection.js'
+
+/** What listing needs of every task, ended ones included; about 100 bytes a task. */
+interface TaskIndexEntry {
+  seq: number
+  userId: string
+  abilityId: string
+  status: AbilityTask['status']
+  finishedAt?: number
+}
+
+/**
+ * Tasks in the journal. Queued and running tasks stay in memory whole;
+ * ended ones keep only an index entry and are read back when asked for.
+ */
+export class LowdbTaskRepository implements TaskRepository {
+  private readonly index = new Map<string, TaskIndexEntry>()
+  /** Task ids in creation order, with holes where tasks were removed. */
+  private order: string[] = []
+  private maxSeq = 0
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly tasks: JournaledCollection<AbilityTask>,
+    private readonly idempotency: JournaledCollection<IdempotencyRecord>,
+    private readonly outbox: JournaledCollection<CallbackDelivery>,
+  ) {}
+
+  /** After the journal is replayed: rebuild the index from what it holds. */
+  async indexReplayed(): Promise<void> {
+    const entries: [string, TaskIndexEntry][] = []
+    for (const [id, entry] of this.tasks.entries) {
+      const task = entry.value ?? (await this.tasks.get(id))
+      if (task) entries.push([id, indexOf(task)])
+    }
+    entries.sort((a, b) => a[1].seq - b[1].seq)
+    for (const [id, entry] of entries) {
+      this.index.set(id, entry)
+      this.order.push(id)
+      this.maxSeq = Math.max(this.maxSeq, entry.seq)
+    }
+  }
+
+  async insert(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<void> {
+    task.seq = ++this.maxSeq
+    const ops = [this.tasks.op(task)]
+    if (idempotency) ops.push(this.idempotency.op(idempotency))
+    // visible at once, so a concurrent duplicate finds it; durable when the promise resolves
+    this.index.set(task.id, indexOf(task))
+    this.order.push(task.id)
+    const ref = await this.journal.commit(ops)
+    this.tasks.applied([task], ref)
+    if (idempotency) this.idempotency.applied([idempotency], ref)
+  }
+
+  async save(
+    task: AbilityTask,
+    expect?: TaskExpectation,
+    deliveries: CallbackDelivery[] = [],
+  ): Promise<boolean> {
+    const current = this.tasks.peek(task.id)
+    if (!this.index.has(task.id)) return false
+    if (expect && !current) return false
+    if (expect?.attempts !== undefined && current!.attempts !== expect.attempts) return false
+    if (expect?.status && !expect.status.includes(current!.status)) return false
+    this.index.set(task.id, indexOf(task))
+    this.tasks.stage(task)
+    const ref = await this.journal.commit([this.tasks.op(task), ...deliveries.map((d) => this.outbox.op(d))])
+    this.tasks.applied([task], ref)
+    this.outbox.applied(deliveries, ref)
+    return true
+  }
+
+  get(id: string): Promise<AbilityTask | undefined> {
+    return this.tasks.get(id)
+  }
+
+  async list(query: TaskQuery): Promise<Page<AbilityTask>> {
+    const before = decodeCursor<number>(query.cursor) ?? Number.POSITIVE_INFINITY
+    const ids: string[] = []
+    let lastSeq = 0
+    for (let i = this.order.length - 1; i >= 0 && ids.length <= query.limit; i--) {
+      const id = this.order[i]
+      const entry = this.index.get(id)
+      if (!entry || entry.seq >= before) continue
+      if (query.userId && entry.userId !== query.userId) continue
+      if (query.status && entry.status !== query.status) continue
+      if (query.abilityId && entry.abilityId !== query.abilityId) continue
+      ids.push(id)
+      if (ids.length <= query.limit) lastSeq = entry.seq
+    }
+    const more = ids.length > query.limit
+    const items = (await Promise.all(ids.slice(0, query.limit).map((id) => this.tasks.get(id)))).filter(
+      (t): t is AbilityTask => !!t,
+    )
+    return more ? { items, nextCursor: encodeCursor(lastSeq) } : { items }
+  }
+
+  async unfinished(): Promise<AbilityTask[]> {
+    const found: AbilityTask[] = []
+    for (const entry of this.tasks.entries.values()) {
+      if (entry.value && !ENDED.has(entry.value.status)) found.push(entry.value)
+    }
+    return found.sort((a, b) => a.seq - b.seq)
+  }
+
+  async removeEndedBefore(before: number): Promise<number> {
+    let removed = 0
+    for (const [id, entry] of this.index) {
+      if (ENDED.has(entry.status) && (entry.finishedAt ?? 0) < before) {
+        this.index.delete(id)
+        this.tasks.delete(id)
+        removed++
+      }
+    }
+    if (removed) this.order = this.order.filter((id) => this.index.has(id))
+    return removed
+  }
+}
+
+function indexOf(task: AbilityTask): TaskIndexEntry {
+  return {
+    seq: task.seq,
+    userId: task.userId,
+    abilityId: task.abilityId,
+    status: task.status,
+    finishedAt: task.finishedAt,
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * Cron sweeps: fail what waited or ran too long, remove what is past
+ * retention. Each sweep logs what it did; `runAll` serves `gantry sweep` and
+ * `POST /api/admin/sweep`.
+ */
+import { CronJob } from 'cron'
+import type { DefinitionSet } from '../definitions/types.js'
+import type { Logger } from '../logger.js'
+import { DEFAULT_TIMEOUT_MS } from '../run/prepare-call.js'
+import type { Store } from '../store/types.js'
+import { IDEMPOTENCY_TTL_MS } from '../tasks/idempotency.js'
+import type { TaskRunner } from '../tasks/task-runner.js'
+
+export interface SweepOptions {
+  /** How long a task may wait in the queue when its ability and executor do not say. */
+  queueTimeoutMs: number
+  /** Ended tasks, logs and settled callbacks older than this are removed. */
+  retentionMs: number
+  /** Cron expressions (with seconds). */
+  timeoutSchedule: string
+  retentionSchedule: string
+}
+
+export interface SweepReport {
+  queuedTimedOut: number
+  stuckFailed: number
+  tasksRemoved: number
+  logsRemoved: number
+  callbacksRemoved: number
+  idempotencyKeysRemoved: number
+  segmentsDropped: number
+}
+
+export function createSweeper(deps: {
+  store: Store & { compact?(): Promise<{ dropped: number }> }
+  tasks: TaskRunner
+  definitions(): DefinitionSet
+  log: Logger
+  options: SweepOptions
+}) {
+  const { store, tasks, options, log } = deps
+  const jobs: CronJob[] = []
+
+  function limitsOf(abilityId: string, executorId: string) {
+    const set = deps.definitions()
+    const ability = set.abilities.get(abilityId)
+    const executor = set.executors.get(executorId)
+    return {
+      queueTimeoutMs: ability?.queueTimeoutMs ?? executor?.queueTimeoutMs ?? options.queueTimeoutMs,
+      timeoutMs: ability?.timeoutMs ?? executor?.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      pollMs: ability?.poll?.maxDurationMs ?? executor?.poll?.maxDurationMs,
+    }
+  }
+
+  /** Queued past its queue timeout: TIMEOUT. Running with no driver past its deadline: WORKER_CRASHED. */
+  async function sweepTimeouts(now = Date.now()) {
+    let queuedTimedOut = 0
+    let stuckFailed = 0
+    for (const task of await store.tasks.unfinished()) {
+      const limits = limitsOf(task.abilityId, task.executorId)
+      if (task.status === 'queued' && task.createdAt + limits.queueTimeoutMs < now) {
+        const waited = Math.round((now - task.createdAt) / 1000)
+        if (
+          await tasks.expire(
+            task,
+            'TIMEOUT',
+            `waited ${waited} s in the queue (limit ${limits.queueTimeoutMs} ms)`,
+          )
+        ) {
+          queuedTimedOut++
+        }
+      } else if (task.status === 'running' && !tasks.isLive(task.id)) {
+        const deadline = (task.startedAt ?? task.createdAt) + Math.max(limits.timeoutMs, limits.pollMs ?? 0)
+        if (
+          deadline < now &&
+          (await tasks.expire(task, 'WORKER_CRASHED', 'its call ended without an answer'))
+        ) {
+          stuckFailed++
+        }
+      }
+    }
+    if (queuedTimedOut || stuckFailed) log('info', 'sweep: timeouts', { queuedTimedOut, stuckFailed })
+    return { queuedTimedOut, stuckFailed }
+  }
+
+  async function sweepRetention(now = Date.now()) {
+    const before = now - options.retentionMs
+    const report = {
+      tasksRemoved: await store.tasks.removeEndedBefore(before),
+      logsRemoved: await store.logs.removeBefore(before),
+      callbacksRemoved: await store.outbox.removeSettledBefore(before),
+      idempotencyKeysRemoved: await store.idempotency.removeBefore(now - IDEMPOTENCY_TTL_MS),
+      segmentsDropped: (await store.compact?.())?.dropped ?? 0,
+    }
+    if (Object.values(report).some((n) => n > 0)) log('info', 'sweep: retention', report)
+    return report
+  }
+
+  /** Runs one sweep at a time; a tick that finds the previous one still going is skipped. */
+  function guarded(name: string, sweep: () => Promise<unknown>) {
+    let running = false
+    return async () => {
+      if (running) return
+      running = true
+      try {
+        await sweep()
+      } catch (err) {
+        log('error', `sweep ${name} failed`, { err })
+      } finally {
+        running = false
+      }
+    }
+  }
+
+  return {
+    async runAll(now = Date.now()): Promise<SweepReport> {
+      return { ...(await sweepTimeouts(now)), ...(await sweepRetention(now)) }
+    },
+    sweepTimeouts,
+    sweepRetention,
+    start() {
+      jobs.push(
+        CronJob.from({
+          cronTime: options.timeoutSchedule,
+          onTick: guarded('timeouts', sweepTimeouts),
+          start: true,
+        }),
+        CronJob.from({
+          cronTime: options.retentionSchedule,
+          onTick: guarded('retention', sweepRetention),
+          start: true,
+        }),
+      )
+    },
+    stop() {
+      for (const job of jobs.splice(0)) job.stop()
+    },
+  }
+}
+
+export type Sweeper = ReturnType<typeof createSweeper>

@@ -1,0 +1,388 @@
+/**
+ * Ability tasks: accepted durably, run through the same scheduler and pool as
+ * sync calls, retried with backoff, resumed after a restart. Every change an
+ * attempt makes is conditional on that attempt's number (a fencing token), so
+ * a late answer from a stale attempt changes nothing, and a task reaches
+ * exactly one end state.
+ */
+import { randomUUID } from 'node:crypto'
+import { newWebhookId } from '../callbacks/sign.js'
+import type { CallbackDelivery } from '../callbacks/types.js'
+import type { DefinitionSet } from '../definitions/types.js'
+import { coerceError, GantryError } from '../errors.js'
+import { backoffDelay, sleep } from '../run/backoff.js'
+import { toResponse } from '../run/call-outcome.js'
+import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
+import type { ProviderCatalog } from '../run/providers.js'
+import { type CallRunnerDeps, executeAttempt, shouldRetry } from '../run/run-call.js'
+import type { AbilityInvokePayload, Caller } from '../run/types.js'
+import type { WorkerReply } from '../run/worker-protocol.js'
+import { type AbilityTask, ENDED } from './types.js'
+
+export interface TaskRunnerDeps extends CallRunnerDeps {
+  definitions(): DefinitionSet
+  providers: ProviderCatalog
+  /** Called when a callback delivery was queued, so it goes out at once. */
+  onDeliveryQueued?(): void
+  log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
+}
+
+export interface NewTask {
+  caller: Caller
+  abilityId: string
+  payload: AbilityInvokePayload
+  priority: number
+}
+
+/** What a task in this process is doing right now. */
+interface LiveTask {
+  controller: AbortController
+  done: Promise<void>
+  progress?: { percent: number; stage?: string; eta?: number }
+}
+
+export function createTaskRunner(deps: TaskRunnerDeps) {
+  const { store, bus } = deps
+  const live = new Map<string, LiveTask>()
+  let stopping = false
+
+  function announce(task: AbilityTask) {
+    bus.emit('ability-task.status', { task })
+  }
+
+  /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
+  function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
+    const call = prepareCall(deps.definitions(), deps.providers, input.abilityId, input.payload)
+    const task: AbilityTask = {
+      id: randomUUID(),
+      seq: 0,
+      abilityId: call.ability.id,
+      executorId: call.executor.id,
+      userId: input.caller.id,
+      status: 'queued',
+      priority: input.priority,
+      progress: 0,
+      attempts: 0,
+      // the inputs with their defaults, so a retry after a reload runs what was accepted
+      payload: { ...input.payload, inputs: call.inputs, executorId: call.executor.id },
+      createdAt: Date.now(),
+    }
+    return { task, call }
+  }
+
+  /** Starts driving a stored task (queued, or running with a job to poll). */
+  function start(task: AbilityTask, resume = false) {
+    if (live.has(task.id) || stopping) return
+    const controller = new AbortController()
+    const entry: LiveTask = { controller, done: Promise.resolve() }
+    live.set(task.id, entry)
+    entry.done = drive(task, controller.signal, resume)
+      .catch((err) =>
+        deps.log('error', 'task driver failed', { taskId: task.id, err: coerceError(err).message }),
+      )
+      .finally(() => live.delete(task.id))
+  }
+
+  async function drive(initial: AbilityTask, signal: AbortSignal, resume: boolean): Promise<void> {
+    let task = initial
+    for (;;) {
+      if (task.runAfter && task.runAfter > Date.now()) {
+        try {
+          await sleep(task.runAfter - Date.now(), signal)
+        } catch {
+          return // canceled or swept while waiting; whoever aborted saved the end
+        }
+      }
+      let call: PreparedCall
+      try {
+        call = prepareCall(deps.definitions(), deps.providers, task.abilityId, task.payload)
+      } catch (err) {
+        const e = coerceError(err)
+        await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
+        return
+      }
+      let release: () => void
+      try {
+        release = await deps.scheduler.acquire({
+          executorId: call.executor.id,
+          maxConcurrency: call.executor.maxConcurrency,
+          priority: task.priority,
+          signal,
+        })
+      } catch {
+        return // canceled while waiting for a slot
+      }
+      try {
+        if (stopping) return
+        const claimed = resume ? task : await claim(task)
+        resume = false
+        if (!claimed) return
+        task = claimed
+        const outcome = await attempt(task, call, signal)
+        const next = await settle(task, call, outcome.reply, outcome.logId)
+        if (!next) return
+        task = next
+      } finally {
+        release()
+      }
+    }
+  }
+
+  /** queued -> running, taking the next attempt number; false if the task moved on meanwhile. */
+  async function claim(task: AbilityTask): Promise<AbilityTask | undefined> {
+    const current = await store.tasks.get(task.id)
+    if (current?.status !== 'queued') return undefined
+    const running: AbilityTask = {
+      ...current,
+      status: 'running',
+      attempts: current.attempts + 1,
+      startedAt: current.startedAt ?? Date.now(),
+      progress: 0,
+      stage: undefined,
+      eta: undefined,
+      runAfter: undefined,
+      externalId: undefined,
+    }
+    if (!(await store.tasks.save(running, { status: ['queued'], attempts: current.attempts })))
+      return undefined
+    announce(running)
+    return running
+  }
+
+  function attempt(task: AbilityTask, call: PreparedCall, signal: AbortSignal) {
+    const caller: Caller = { id: task.userId, role: 'user' }
+    return executeAttempt(
+      deps,
+      call,
+      {
+        caller,
+        taskId: task.id,
+        signal,
+        externalId: task.externalId,
+        onExternalId: async (externalId) => {
+          // kept before the first poll: after a crash, polling resumes instead of submitting again
+          task.externalId = externalId
+          await store.tasks.save({ ...task }, { status: ['running'], attempts: task.attempts })
+        },
+        onProgress: (percent, stage, eta) => {
+          const entry = live.get(task.id)
+          if (entry) entry.progress = { percent, stage, eta }
+          bus.emit('ability-task.progress', { taskId: task.id, userId: task.userId, percent, stage, eta })
+        },
+      },
+      task.id,
+      task.attempts,
+    )
+  }
+
+  /** After an attempt: the end state, or queued again for a retry. Returns the task to go on with. */
+  async function settle(task: AbilityTask, call: PreparedCall, reply: WorkerReply, logId: string) {
+    const response = toResponse(
+      call,
+      reply,
+      logId,
+      task.attempts,
+      Date.now() - (task.startedAt ?? task.createdAt),
+      task.id,
+    )
+    if (reply.ok) {
+      await finish(
+        task,
+        { status: 'succeeded', logId, resultPayload: response, progress: 100 },
+        task.attempts,
+      )
+      return undefined
+    }
+    if (reply.error.code === 'CANCELED') {
+      // stopped by a shutdown, not by a user: left running in the store for recovery
+      if (stopping) return undefined
+      await finish(
+        task,
+        { status: 'canceled', logId, errorCode: 'CANCELED', errorMessage: 'canceled' },
+        task.attempts,
+      )
+      return undefined
+    }
+    if (shouldRetry(reply, task.attempts, call) && !stopping) {
+      const retry: AbilityTask = {
+        ...task,
+        status: 'queued',
+        logId,
+        errorCode: reply.error.code,
+        errorMessage: reply.error.message,
+        runAfter: Date.now() + backoffDelay(call.retry.backoffMs, task.attempts),
+        externalId: undefined,
+      }
+      if (!(await store.tasks.save(retry, { status: ['running'], attempts: task.attempts }))) return undefined
+      announce(retry)
+      return retry
+    }
+    const failed = {
+      status: 'failed' as const,
+      logId,
+      resultPayload: response,
+      errorCode: reply.error.code,
+      errorMessage: reply.error.message,
+    }
+    await finish(task, failed, task.attempts)
+    return undefined
+  }
+
+  /**
+   * Ends a task if it is still where `attempts` left it: one end state, with its
+   * callback delivery queued in the same write.
+   */
+  async function finish(task: AbilityTask, end: Partial<AbilityTask>, attempts: number): Promise<boolean> {
+    const current = await store.tasks.get(task.id)
+    if (!current || ENDED.has(current.status)) return false
+    const ended: AbilityTask = { ...current, ...end, finishedAt: Date.now(), runAfter: undefined }
+    const deliveries: CallbackDelivery[] = []
+    if (ended.payload.callbackUrl) {
+      const delivery = callbackFor(ended)
+      ended.callback = { deliveryId: delivery.id }
+      deliveries.push(delivery)
+    }
+    const saved = await store.tasks.save(ended, { attempts, status: ['queued', 'running'] }, deliveries)
+    if (!saved) return false
+    announce(ended)
+    if (deliveries.length) deps.onDeliveryQueued?.()
+    return true
+  }
+
+  function callbackFor(task: AbilityTask): CallbackDelivery {
+    const result = task.resultPayload
+    return {
+      id: newWebhookId(),
+      url: task.payload.callbackUrl!,
+      headers: task.payload.callbackHeaders ?? {},
+      body: {
+        status: task.status,
+        result: task.status === 'succeeded' ? (result ?? null) : null,
+        error: task.errorCode ? { code: task.errorCode, message: task.errorMessage ?? '' } : null,
+        logId: task.logId ?? null,
+        taskId: task.id,
+        timestamp: new Date(task.finishedAt ?? Date.now()).toISOString(),
+      },
+      userId: task.userId,
+      taskId: task.id,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: Date.now(),
+      createdAt: Date.now(),
+    }
+  }
+
+  return {
+    prepare,
+
+    /** Stores a prepared task (with its idempotency record) and starts it. */
+    async accept(
+      task: AbilityTask,
+      idempotency?: Parameters<typeof store.tasks.insert>[1],
+    ): Promise<AbilityTask> {
+      if (stopping) throw new GantryError('SHUTTING_DOWN', 'gantry is shutting down')
+      await store.tasks.insert(task, idempotency)
+      bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })
+      announce(task)
+      start(task)
+      return task
+    },
+
+    /** Cancels a queued task at once, or aborts a running one and waits for it to stop. */
+    async cancel(task: AbilityTask): Promise<AbilityTask> {
+      if (ENDED.has(task.status)) {
+        throw new GantryError('CONFLICT', `task ${task.id} already ended (${task.status})`)
+      }
+      const entry = live.get(task.id)
+      if (task.status === 'queued') {
+        await finish(
+          task,
+          { status: 'canceled', errorCode: 'CANCELED', errorMessage: 'canceled' },
+          task.attempts,
+        )
+        entry?.controller.abort()
+      } else {
+        entry?.controller.abort()
+        // the driver ends it as canceled once the call stops; a task with no driver here is ended now
+        if (entry) await Promise.race([entry.done, sleep(10_000)])
+        const after = await store.tasks.get(task.id)
+        if (after && !ENDED.has(after.status)) {
+          await finish(
+            after,
+            { status: 'canceled', errorCode: 'CANCELED', errorMessage: 'canceled' },
+            after.attempts,
+          )
+        }
+      }
+      return (await store.tasks.get(task.id))!
+    },
+
+    /** Fails a task that waited or ran too long (sweeps); aborts its driver if it has one. */
+    async expire(task: AbilityTask, code: string, message: string): Promise<boolean> {
+      const ended = await finish(
+        task,
+        { status: 'failed', errorCode: code, errorMessage: message },
+        task.attempts,
+      )
+      live.get(task.id)?.controller.abort()
+      return ended
+    },
+
+    /**
+     * At start: every queued task runs; a running one with a provider job is
+     * polled again; one without is re-run if it has attempts left, else failed.
+     */
+    async recover(): Promise<{ queued: number; resumed: number; rerun: number; failed: number }> {
+      const counts = { queued: 0, resumed: 0, rerun: 0, failed: 0 }
+      for (const task of await store.tasks.unfinished()) {
+        if (task.status === 'queued') {
+          counts.queued++
+          start(task)
+        } else if (task.externalId) {
+          counts.resumed++
+          start(task, true)
+        } else {
+          const retry = deps.definitions().abilities.get(task.abilityId)?.retry?.max ?? 0
+          if (task.attempts <= retry) {
+            const requeued: AbilityTask = { ...task, status: 'queued' }
+            if (await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })) {
+              counts.rerun++
+              start(requeued)
+            }
+          } else {
+            const message = 'the process running this task stopped before it ended'
+            if (
+              await finish(
+                task,
+                { status: 'failed', errorCode: 'WORKER_CRASHED', errorMessage: message },
+                task.attempts,
+              )
+            ) {
+              counts.failed++
+            }
+          }
+        }
+      }
+      return counts
+    },
+
+    /** Progress as last reported (kept in memory; status changes are what is stored). */
+    progressOf(taskId: string) {
+      return live.get(taskId)?.progress
+    },
+
+    isLive: (taskId: string) => live.has(taskId),
+
+    /** Stops taking tasks; running ones get `graceMs` to end, then are left to recovery. */
+    async stop(graceMs: number): Promise<void> {
+      stopping = true
+      const running = [...live.values()].map((l) => l.done)
+      await Promise.race([Promise.all(running), sleep(graceMs)])
+      const left = [...live.values()]
+      for (const l of left) l.controller.abort()
+      await Promise.race([Promise.all(left.map((l) => l.done)), sleep(2000)])
+    },
+  }
+}
+
+export type TaskRunner = ReturnType<typeof createTaskRunner>

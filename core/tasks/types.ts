@@ -1,0 +1,55 @@
+import type { AbilityInvokePayload, AbilityInvokeResponse } from '../run/types.js'
+
+export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled'
+
+export const ENDED: ReadonlySet<TaskStatus> = new Set(['succeeded', 'failed', 'canceled'])
+
+/** An ability task as stored. Times are epoch milliseconds; the API shows them as ISO strings. */
+export interface AbilityTask {
+  id: string
+  /** Creation order, for stable newest-first pages. */
+  seq: number
+  abilityId: string
+  executorId: string
+  userId: string
+  status: TaskStatus
+  /** Higher runs first. */
+  priority: number
+  progress: number
+  stage?: string
+  eta?: number
+  /** Claims so far; every change made by an attempt is conditional on it (a fencing token). */
+  attempts: number
+  payload: AbilityInvokePayload
+  logId?: string
+  resultPayload?: AbilityInvokeResponse
+  errorCode?: string
+  errorMessage?: string
+  /** The provider's job id, for submit-then-poll providers; polling resumes from it after a restart. */
+  externalId?: string
+  /** When a retry may start. */
+  runAfter?: number
+  callback?: { deliveryId: string }
+  createdAt: number
+  startedAt?: number
+  finishedAt?: number
+}
+
+export interface TaskQuery {
+  userId?: string
+  status?: TaskStatus
+  abilityId?: string
+  limit: number
+  cursor?: string
+}
+
+/** What an Idempotency-Key remembers: the request's fingerprint and the first answer. */
+export interface IdempotencyRecord {
+  /** `userId` + key. */
+  scope: string
+  fingerprint: string
+  status: number
+  taskId?: string
+  jobId?: string
+  createdAt: number
+}
