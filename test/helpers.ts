@@ -15,6 +15,7 @@ import { createGantry, type Gantry } from '../core/gantry.js'
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..')
 export const FIXTURE_PLUGINS = join(ROOT, 'test/fixtures/plugins')
 export const JWT_SECRET = 'test-secret-for-gantry-tests-only'
+export const WEBHOOK_SECRET = `whsec_${Buffer.from('gantry-test-webhook-key-0123456789').toString('base64')}`
 
 export interface TestGantry {
   gantry: Gantry
@@ -28,7 +29,9 @@ export interface TestGantry {
     init?: { method?: string; body?: unknown; token?: string | null; headers?: Record<string, string> },
   ): Promise<{ status: number; body: any; headers: Headers }>
   writeDefinition(name: string, yaml: string): Promise<void>
-  stop(): Promise<void>
+  /** Stops the server; `keep` leaves its files, for a restart with `startGantry({root})`. */
+  stop(opts?: { keep?: boolean }): Promise<void>
+  root: string
 }
 
 export async function makeTempDir(prefix = 'gantry-test-'): Promise<string> {
@@ -36,9 +39,9 @@ export async function makeTempDir(prefix = 'gantry-test-'): Promise<string> {
 }
 
 export async function startGantry(
-  opts: { files?: Record<string, string>; env?: Record<string, string> } = {},
+  opts: { files?: Record<string, string>; env?: Record<string, string>; root?: string } = {},
 ): Promise<TestGantry> {
-  const root = await makeTempDir()
+  const root = opts.root ?? (await makeTempDir())
   const dataDir = join(root, 'data')
   const abilitiesDir = join(root, 'abilities')
   await mkdir(abilitiesDir, { recursive: true })
@@ -54,6 +57,7 @@ export async function startGantry(
     GANTRY_JWT_SECRET: JWT_SECRET,
     GANTRY_MAX_WORKERS: '2',
     GANTRY_LOG_LEVEL: 'error',
+    GANTRY_WEBHOOK_SECRET: WEBHOOK_SECRET,
     ...opts.env,
   })
   const gantry = await createGantry(config)
@@ -67,6 +71,7 @@ export async function startGantry(
     url,
     dataDir,
     abilitiesDir,
+    root,
     token,
     async api(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers }
@@ -89,9 +94,9 @@ export async function startGantry(
       await mkdir(dirname(join(abilitiesDir, name)), { recursive: true })
       await writeFile(join(abilitiesDir, name), yaml)
     },
-    async stop() {
+    async stop(stopOpts = {}) {
       await gantry.stop()
-      await rm(root, { recursive: true, force: true })
+      if (!stopOpts.keep) await rm(root, { recursive: true, force: true })
     },
   }
 }
@@ -142,4 +147,18 @@ export async function startUpstream(
     total: () => total,
     close: () => new Promise((resolve) => server.close(() => resolve())),
   }
+}
+
+/** Polls a task until it reaches one of `statuses`. */
+export async function waitForTask(
+  g: TestGantry,
+  id: string,
+  statuses: string[] = ['succeeded', 'failed', 'canceled'],
+  timeoutMs = 8000,
+  token?: string,
+) {
+  return eventually(async () => {
+    const res = await g.api(`/api/ability-tasks/${id}`, token ? { token } : {})
+    return statuses.includes(res.body.status) ? res.body : undefined
+  }, timeoutMs)
 }

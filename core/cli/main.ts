@@ -15,6 +15,8 @@ import { loadProviders } from '../run/providers.js'
 const USAGE = `usage: gantry <command>
   serve                               start the server (PORT, HOST, GANTRY_* from the environment)
   validate [DIR...]                   check YAML definitions offline; exit 1 on any error
+  sweep                               run the sweeps once (queue timeouts, retention) on a stopped server's data dir;
+                                      on a running server use POST /api/admin/sweep
   token --sub ID [--role user|admin] [--ttl SECONDS]
                                       print a bearer token signed with the configured secret`
 
@@ -37,6 +39,17 @@ async function serve() {
   }
   process.on('SIGTERM', () => void stop('SIGTERM'))
   process.on('SIGINT', () => void stop('SIGINT'))
+}
+
+async function sweep() {
+  const config = loadConfig()
+  const gantry = await createGantry(config, createLogger(config.logLevel))
+  try {
+    const report = await gantry.sweeper.runAll()
+    process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+  } finally {
+    await gantry.stop()
+  }
 }
 
 async function validate(dirs: string[]) {
@@ -83,6 +96,8 @@ async function main(argv: string[]) {
       return validate(rest)
     case 'token':
       return token(rest)
+    case 'sweep':
+      return sweep()
     case 'help':
     case '--help':
     case '-h':

@@ -116,3 +116,43 @@ describe('the gantry command', () => {
     expect(server.output()).toContain('gantry stopped')
   })
 })
+
+describe('gantry sweep', () => {
+  it('fails tasks queued past their limit in the data dir of a stopped server, and says what it did', async () => {
+    const { startGantry } = await import('../helpers.js')
+    const g = await startGantry({
+      files: {
+        'a.yaml':
+          'kind: Executor\nid: m\nprovider: mock\nmaxConcurrency: 1\n---\nkind: Ability\nid: slow\nname: S\nexecutor: m\nqueueTimeout: 100ms\n',
+      },
+    })
+    const running = await g.api('/api/ability-tasks', {
+      body: { abilityId: 'slow', inputs: { delayMs: 400 } },
+    })
+    const queued = await g.api('/api/ability-tasks', { body: { abilityId: 'slow' } })
+    // stopping with a task still queued leaves it in the store
+    g.gantry.config.shutdownGraceMs = 50
+    await g.stop({ keep: true })
+    await new Promise((r) => setTimeout(r, 150))
+    const env = {
+      GANTRY_DATA_DIR: g.dataDir,
+      GANTRY_ABILITIES_DIR: g.abilitiesDir,
+      GANTRY_WORKFLOWS_DIR: join(g.root, 'workflows'),
+      GANTRY_LOG_LEVEL: 'error',
+    }
+    const res = await run(['sweep'], env)
+    expect(res.code).toBe(0)
+    const report = JSON.parse(res.stdout)
+    expect(report.queuedTimedOut).toBeGreaterThanOrEqual(1)
+    const after = await startGantry({ root: g.root })
+    try {
+      expect((await after.api(`/api/ability-tasks/${queued.body.id}`)).body).toMatchObject({
+        status: 'failed',
+        errorCode: 'TIMEOUT',
+      })
+      void running
+    } finally {
+      await after.stop()
+    }
+  })
+})

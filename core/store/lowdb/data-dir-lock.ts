@@ -31,7 +31,7 @@ export function acquireDataDirLock(dataDir: string): () => void {
       if (owner && ((ours && heldHere.has(path)) || (!ours && isAlive(owner)))) {
         throw new GantryError(
           'DATA_DIR_LOCKED',
-          `data dir ${dataDir} is in use by process ${owner}; stop it or choose another GANTRY_DATA_DIR`,
+          `data dir ${dataDir} is in use by process ${owner}; stop it or choose another GANTRY_DATA_DIR (on a running server, POST /api/admin/sweep sweeps)`,
         )
       }
       // stale: its owner died without cleaning up

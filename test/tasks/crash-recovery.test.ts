@@ -1,0 +1,160 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import { afterAll, describe, expect, it } from 'vitest'
+import { signToken } from '../../core/auth/jwt.js'
+import { eventually, FIXTURE_PLUGINS, JWT_SECRET, makeTempDir, ROOT } from '../helpers.js'
+
+/** The provider's side: counts the calls each task made, holding each for a while. */
+async function startCountingUpstream(holdMs: number) {
+  const calls = new Map<number, number>()
+  let inFlight = 0
+  const server = createServer((req, res) => {
+    let body = ''
+    req.on('data', (d) => (body += d))
+    req.on('end', () => {
+      const n = JSON.parse(body).n as number
+      calls.set(n, (calls.get(n) ?? 0) + 1)
+      inFlight++
+      const timer = setTimeout(() => {
+        inFlight--
+        res.end('done')
+      }, holdMs)
+      res.on('close', () => {
+        if (!res.writableFinished) {
+          clearTimeout(timer)
+          inFlight--
+        }
+      })
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    calls,
+    inFlight: () => inFlight,
+    close: () => new Promise((r) => server.close(r)),
+  }
+}
+
+function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(ROOT, 'core/cli/gantry.js'), 'serve'], {
+      env: { ...process.env, ...env },
+      cwd: ROOT,
+    })
+    let output = ''
+    const onData = (d: Buffer) => {
+      output += d
+      const match = /listening on (http:\/\/\S+)/.exec(output)
+      if (match) resolve({ child, url: match[1] })
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.on('exit', (code) => reject(new Error(`gantry exited ${code}: ${output}`)))
+  })
+}
+
+describe('a kill -9 with tasks queued and running', () => {
+  const cleanup: (() => Promise<unknown>)[] = []
+  afterAll(async () => {
+    for (const fn of cleanup.reverse()) await fn()
+  })
+
+  it('loses no task: after a restart each reaches one end state, and only calls cut by the crash ran twice', async () => {
+    const upstream = await startCountingUpstream(400)
+    cleanup.push(upstream.close)
+    const root = await makeTempDir()
+    cleanup.push(() => rm(root, { recursive: true, force: true }))
+    await mkdir(join(root, 'abilities'))
+    await writeFile(
+      join(root, 'abilities/defs.yaml'),
+      `kind: Executor
+id: up
+provider: upstream
+maxConcurrency: 2
+config: { url: "${upstream.url}" }
+---
+kind: Ability
+id: work
+name: Work on the upstream
+executor: up
+retry: { max: 1, backoff: 10ms }
+---
+kind: Executor
+id: m
+provider: mock
+---
+kind: Ability
+id: job
+name: A submitted job
+executor: m
+poll: { interval: 100ms }
+config: { async: true, delayMs: 2500 }
+`,
+    )
+    const env = {
+      PORT: '0',
+      GANTRY_DATA_DIR: join(root, 'data'),
+      GANTRY_ABILITIES_DIR: join(root, 'abilities'),
+      GANTRY_WORKFLOWS_DIR: join(root, 'workflows'),
+      GANTRY_JWT_SECRET: JWT_SECRET,
+      GANTRY_PLUGINS: join(FIXTURE_PLUGINS, 'upstream.ts'),
+      GANTRY_MAX_WORKERS: '1',
+    }
+    const token = signToken({ sub: 'ops', role: 'admin' }, { secret: JWT_SECRET })
+    const api = async (url: string, path: string, body?: unknown) => {
+      const res = await fetch(url + path, {
+        method: body ? 'POST' : 'GET',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        body: body ? JSON.stringify(body) : undefined,
+      })
+      return res.json() as Promise<any>
+    }
+
+    const first = await serve(env)
+    const ids: string[] = []
+    for (let n = 0; n < 8; n++)
+      ids.push((await api(first.url, '/api/ability-tasks', { abilityId: 'work', inputs: { n } })).id)
+    const job = await api(first.url, '/api/ability-tasks', { abilityId: 'job' })
+    const jobBefore = await eventually(async () => {
+      const t = await api(first.url, `/api/ability-tasks/${job.id}`)
+      return t.externalId ? t : undefined
+    })
+    await eventually(() => upstream.inFlight() === 2)
+    const before = await Promise.all(ids.map((id) => api(first.url, `/api/ability-tasks/${id}`)))
+    const runningAtCrash = new Set(before.filter((t) => t.status === 'running').map((t) => t.inputs.n))
+    expect(runningAtCrash.size).toBe(2)
+
+    first.child.kill('SIGKILL')
+    await new Promise((r) => first.child.on('exit', r))
+
+    const second = await serve(env)
+    cleanup.push(async () => {
+      second.child.kill('SIGTERM')
+      await new Promise((r) => second.child.on('exit', r))
+    })
+    const ended = await eventually(
+      async () => {
+        const all = await Promise.all(
+          [...ids, job.id].map((id) => api(second.url, `/api/ability-tasks/${id}`)),
+        )
+        return all.every((t) => ['succeeded', 'failed', 'canceled'].includes(t.status)) ? all : undefined
+      },
+      15_000,
+      200,
+    )
+    expect(ended.map((t) => t.status)).toEqual(Array(9).fill('succeeded'))
+    for (let n = 0; n < 8; n++) {
+      const expected = runningAtCrash.has(n) ? 2 : 1
+      expect({ n, calls: upstream.calls.get(n) }).toEqual({ n, calls: expected })
+    }
+    // the submitted job was polled again, not submitted twice
+    expect(ended[8].externalId).toBe(jobBefore.externalId)
+    // and nothing was left running
+    const list = await api(second.url, '/api/ability-tasks?status=running')
+    expect(list.items).toEqual([])
+  }, 40_000)
+})
