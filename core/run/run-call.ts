@@ -34,6 +34,8 @@ export interface AttemptOutcome {
   reply: WorkerReply
   logId: string
   durationMs: number
+  /** Resolves once the attempt's log is written; a task's end is written alongside it. */
+  logWritten: Promise<void>
 }
 
 /**
@@ -50,6 +52,7 @@ export async function runCall(
   const started = performance.now()
   for (let attempt = 1; ; attempt++) {
     const outcome = await runAttempt(deps, call, opts, callId, attempt)
+    await outcome.logWritten
     const elapsed = () => performance.now() - started
     if (!shouldRetry(outcome.reply, attempt, call) || opts.signal?.aborted) {
       return toResponse(call, outcome.reply, outcome.logId, attempt, elapsed(), opts.taskId)
@@ -119,7 +122,7 @@ export async function executeAttempt(
   return recordAttempt(deps, call, opts, callId, attempt, reply, Math.round(performance.now() - t0))
 }
 
-async function recordAttempt(
+function recordAttempt(
   deps: CallRunnerDeps,
   call: PreparedCall,
   opts: AttemptOptions,
@@ -127,26 +130,27 @@ async function recordAttempt(
   attempt: number,
   reply: WorkerReply,
   durationMs: number,
-): Promise<AttemptOutcome> {
+): AttemptOutcome {
   const log = buildLog(call, opts.caller.id, opts.taskId, reply, attempt, durationMs)
-  await deps.store.logs.append(log)
-  deps.bus.emit('ability-log.created', {
-    logId: log.logId,
-    abilityId: log.abilityId,
-    executorId: log.executorId,
-    userId: log.userId,
-    status: log.status,
-    durationMs,
-    errorCode: log.errorCode,
-    createdAt: log.createdAt,
-  })
+  const logWritten = deps.store.logs.append(log).then(() =>
+    deps.bus.emit('ability-log.created', {
+      logId: log.logId,
+      abilityId: log.abilityId,
+      executorId: log.executorId,
+      userId: log.userId,
+      status: log.status,
+      durationMs,
+      errorCode: log.errorCode,
+      createdAt: log.createdAt,
+    }),
+  )
   deps.bus.emit('call.finished', {
     ...eventBase(call, opts, callId, attempt),
     status: log.status,
     durationMs,
     errorCode: log.errorCode,
   })
-  return { reply, logId: log.logId, durationMs }
+  return { reply, logId: log.logId, durationMs, logWritten }
 }
 
 const eventBase = (call: PreparedCall, opts: AttemptOptions, callId: string, attempt: number) => ({

@@ -67,10 +67,21 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       payload: { ...input.payload, inputs: call.inputs, executorId: call.executor.id },
       createdAt: Date.now(),
     }
+    prepared.set(task, { call, version: deps.definitions().version })
     return { task, call }
   }
 
   /** Starts driving a stored task (queued, or running with a job to poll). */
+  // calls prepared at accept time, reused by the first attempt while the definitions are unchanged
+  const prepared = new WeakMap<AbilityTask, { call: PreparedCall; version: number }>()
+
+  function prepareFor(task: AbilityTask): PreparedCall {
+    const set = deps.definitions()
+    const cached = prepared.get(task)
+    if (cached && cached.version === set.version) return cached.call
+    return prepareCall(set, deps.providers, task.abilityId, task.payload)
+  }
+
   function start(task: AbilityTask, resume = false) {
     if (live.has(task.id) || stopping) return
     const controller = new AbortController()
@@ -95,7 +106,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       }
       let call: PreparedCall
       try {
-        call = prepareCall(deps.definitions(), deps.providers, task.abilityId, task.payload)
+        call = prepareFor(task)
       } catch (err) {
         const e = coerceError(err)
         await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
@@ -119,7 +130,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         if (!claimed) return
         task = claimed
         const outcome = await attempt(task, call, signal)
-        const next = await settle(task, call, outcome.reply, outcome.logId)
+        const [next] = await Promise.all([
+          settle(task, call, outcome.reply, outcome.logId),
+          outcome.logWritten,
+        ])
         if (!next) return
         task = next
       } finally {

@@ -31,7 +31,7 @@ export function createGroupCommit(write: () => Promise<void>): {
         })
         next = { promise, resolve, reject }
         // wait one macrotask so that a burst of requests shares the write
-        if (!running) setImmediate(() => !running && next && runNext())
+        if (!running) queueMicrotask(() => !running && next && runNext())
       }
       return next.promise
     },

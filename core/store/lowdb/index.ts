@@ -73,8 +73,11 @@ export function createLowdbStore(dataDir: string): LowdbStore {
       try {
         await checkFormat()
         await logs.open()
-        await journal.open((op, ref) => collections.get(op.c)?.replay(op, ref))
-        await taskRepo.indexReplayed()
+        await journal.open((op, ref) => {
+          collections.get(op.c)?.replay(op, ref)
+          if (op.c === 'task') taskRepo.noteReplayed(op.v as AbilityTask)
+        })
+        taskRepo.orderReplayed()
       } catch (err) {
         unlock()
         unlock = undefined

@@ -31,19 +31,15 @@ export class LowdbTaskRepository implements TaskRepository {
     private readonly outbox: JournaledCollection<CallbackDelivery>,
   ) {}
 
-  /** After the journal is replayed: rebuild the index from what it holds. */
-  async indexReplayed(): Promise<void> {
-    const entries: [string, TaskIndexEntry][] = []
-    for (const [id, entry] of this.tasks.entries) {
-      const task = entry.value ?? (await this.tasks.get(id))
-      if (task) entries.push([id, indexOf(task)])
-    }
-    entries.sort((a, b) => a[1].seq - b[1].seq)
-    for (const [id, entry] of entries) {
-      this.index.set(id, entry)
-      this.order.push(id)
-      this.maxSeq = Math.max(this.maxSeq, entry.seq)
-    }
+  /** While the journal is replayed: the latest version of each task wins. */
+  noteReplayed(task: AbilityTask): void {
+    this.index.set(task.id, indexOf(task))
+  }
+
+  /** Once the journal is replayed: creation order, for pages. */
+  orderReplayed(): void {
+    this.order = [...this.index.keys()].sort((a, b) => this.index.get(a)!.seq - this.index.get(b)!.seq)
+    for (const entry of this.index.values()) this.maxSeq = Math.max(this.maxSeq, entry.seq)
   }
 
   async insert(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<void> {
