@@ -6,6 +6,17 @@ export type GantryEvents = {
   'ability-task.status': { task: AbilityTask }
   'ability-task.progress': { taskId: string; userId: string; percent: number; stage?: string; eta?: number }
   'task.queued': { taskId: string; abilityId: string; userId: string }
+  /** A wallet moved: a hold frozen, committed or released, a grant or an adjustment. */
+  'wallet.points': {
+    userId: string
+    taskId?: string
+    status: 'frozen' | 'committed' | 'released' | 'granted' | 'adjusted'
+    points: number
+    balance: number
+    available: number
+  }
+  /** A workflow job changed status or progress (the workflow engine emits it). */
+  'workflow-job.status': { jobId: string; userId: string; status: string; progress: number; job: unknown }
   'definitions.reloaded': {
     version: number
     abilities: number
