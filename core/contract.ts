@@ -109,6 +109,20 @@ export class ProviderError extends Error {
   }
 }
 
+/**
+ * Thrown by a `beforeInvoke` hook to refuse a call with a stable code (e.g.
+ * `FORBIDDEN`, `VALIDATION_FAILED`); the client gets that code. Any other
+ * throw is logged and the hook skipped.
+ */
+export class HookRejection extends Error {
+  readonly code: string
+  constructor(code: string, message: string) {
+    super(message)
+    this.name = 'HookRejection'
+    this.code = code
+  }
+}
+
 /** Hooks run on the main thread. Each is time-boxed; one that throws or overruns is logged and skipped. */
 export interface PluginHooks {
   /** Every event on the bus (`ability-task.status`, `call.finished`, ...). */

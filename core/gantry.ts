@@ -12,6 +12,7 @@ import type { Config } from './config.js'
 import { createDefinitionLoader, type DefinitionLoader } from './definitions/loader.js'
 import { GantryError } from './errors.js'
 import { createEventBus, type EventBus } from './events/bus.js'
+import { createHookRunner } from './events/plugin-hooks.js'
 import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
@@ -117,6 +118,8 @@ export async function createGantry(
       retentionSchedule: config.sweepRetentionCron,
     },
   })
+  const hooks = createHookRunner(providers.hooks, log)
+  hooks.attach(bus)
   const metrics = createGantryMetrics(bus, () =>
     [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
   )
@@ -129,6 +132,8 @@ export async function createGantry(
     store,
     tasks,
     sweeper,
+    bus,
+    hooks,
     jwt,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -156,6 +161,7 @@ export async function createGantry(
     async start(opts = {}) {
       // what is past retention goes before anything is served, so it never shows again after a restart
       await sweeper.sweepRetention()
+      await sweeper.reconcileHolds(true)
       const recovered = await tasks.recover()
       if (Object.values(recovered).some((n) => n > 0)) log('info', 'tasks recovered', recovered)
       callbacks.start()

@@ -11,12 +11,14 @@ import { coerceError } from '../errors.js'
 import { createGantry } from '../gantry.js'
 import { createLogger } from '../logger.js'
 import { loadProviders } from '../run/providers.js'
+import { createLowdbStore } from '../store/lowdb/index.js'
 
 const USAGE = `usage: gantry <command>
   serve                               start the server (PORT, HOST, GANTRY_* from the environment)
   validate [DIR...]                   check YAML definitions offline; exit 1 on any error
   sweep                               run the sweeps once (queue timeouts, retention) on a stopped server's data dir;
                                       on a running server use POST /api/admin/sweep
+  ledger verify                       recompute every wallet from its ledger entries; exit 1 on any difference
   token --sub ID [--role user|admin] [--ttl SECONDS]
                                       print a bearer token signed with the configured secret`
 
@@ -49,6 +51,25 @@ async function sweep() {
     process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
   } finally {
     await gantry.stop()
+  }
+}
+
+async function ledger(args: string[]) {
+  if (args[0] !== 'verify') throw new Error(`unknown ledger command '${args[0] ?? ''}' (try: ledger verify)`)
+  const config = loadConfig()
+  const store = createLowdbStore(config.dataDir)
+  await store.open()
+  try {
+    const differences = await store.ledger.verify()
+    for (const d of differences) {
+      process.stdout.write(
+        `${d.userId}: recorded balance ${d.cached.balance} frozen ${d.cached.frozen}, entries add up to balance ${d.recomputed.balance} frozen ${d.recomputed.frozen}${d.entryId ? ` (first at entry ${d.entryId})` : ''}\n`,
+      )
+    }
+    if (differences.length) process.exitCode = 1
+    else process.stderr.write('every wallet matches its ledger\n')
+  } finally {
+    await store.close()
   }
 }
 
@@ -98,6 +119,8 @@ async function main(argv: string[]) {
       return token(rest)
     case 'sweep':
       return sweep()
+    case 'ledger':
+      return ledger(rest)
     case 'help':
     case '--help':
     case '-h':

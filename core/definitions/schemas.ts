@@ -79,8 +79,19 @@ export const abilitySchema = {
             additionalProperties: false,
           },
         },
-        // free-form until usage pricing is designed
-        usage: { type: 'object' },
+        // points per unit the provider reports (work whose cost is known only at the end)
+        usage: {
+          type: 'object',
+          properties: {
+            perSecond: { type: 'number', minimum: 0 },
+            perInputToken: { type: 'number', minimum: 0 },
+            perOutputToken: { type: 'number', minimum: 0 },
+            perToken: { type: 'number', minimum: 0 },
+            perImage: { type: 'number', minimum: 0 },
+            reserve: { type: 'number', minimum: 0 },
+          },
+          additionalProperties: false,
+        },
         allowOverEstimate: { type: 'boolean' },
       },
       additionalProperties: false,

@@ -39,10 +39,21 @@ export interface PricingRule {
   points: number
 }
 
+/** Points per unit of what the provider reports; `reserve` is added to the hold for them. */
+export interface UsagePricing {
+  perSecond?: number
+  perInputToken?: number
+  perOutputToken?: number
+  perToken?: number
+  perImage?: number
+  reserve?: number
+}
+
 export interface Pricing {
   base: number
   add: PricingRule[]
-  usage?: Record<string, unknown>
+  usage?: UsagePricing
+  /** Lets the final price exceed the hold (up to what the wallet has); otherwise it is capped at the hold. */
   allowOverEstimate?: boolean
 }
 

@@ -7,10 +7,11 @@ import type { AppEnv } from './env.js'
 import { errorResponse } from './errors.js'
 import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
 import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
+import { type CreditRoutesDeps, creditRoutes } from './routes/credits.js'
 import { type TaskRoutesDeps, taskRoutes } from './routes/tasks.js'
 import { workflowListRoutes } from './routes/workflows.js'
 
-export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps, TaskRoutesDeps {
+export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps, TaskRoutesDeps, CreditRoutesDeps {
   jwt: JwtOptions
   bodyLimitBytes: number
   metrics: { render(): string }
@@ -49,7 +50,11 @@ export function createApp(deps: AppDeps) {
   app.use('/api/ability-tasks', auth)
   app.route('/api/ability-tasks', taskRoutes(deps))
 
+  app.use('/api/credits/*', auth)
+  app.use('/api/wallet', auth)
+  app.use('/api/wallet/*', auth)
   app.use('/api/admin/*', auth, requireAdmin)
+  app.route('/api', creditRoutes(deps))
   app.route('/api/admin', adminRoutes(deps))
 
   // every other /api route needs a token, so that an unknown route does not tell an anonymous caller it exists

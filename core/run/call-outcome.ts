@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { MediaItem, ProviderResult } from '../contract.js'
+import { finalPrice } from '../ledger/pricing.js'
 import type { InvocationLog } from '../store/types.js'
 import type { PreparedCall } from './prepare-call.js'
 import { maskSecrets, summarizeForLog } from './redact.js'
@@ -26,7 +27,7 @@ export function buildLog(
     attempt,
     status: reply.ok ? 'succeeded' : 'failed',
     durationMs,
-    cost: { points: reply.ok ? call.estimate.points : 0 },
+    cost: { points: reply.ok ? priceOf(call, reply) : 0 },
     request: summarizeForLog(
       { inputs: call.inputs, imageUrl, imageBase64, images, metadata, executorId },
       call.secrets,
@@ -36,6 +37,12 @@ export function buildLog(
     errorDetail: failure ? String(maskSecrets(failure.message, call.secrets)) : undefined,
     createdAt: new Date().toISOString(),
   }
+}
+
+/** The final price of a successful call: the estimate plus usage-based rules on what the provider reported. */
+export function priceOf(call: PreparedCall, reply: WorkerReply): number {
+  if (!reply.ok) return 0
+  return finalPrice(call.ability.pricing, call.estimate, reply.result?.usage).points
 }
 
 const media = (items: unknown): MediaItem[] => (Array.isArray(items) ? (items as MediaItem[]) : [])
@@ -48,6 +55,8 @@ export function toResponse(
   attempts: number,
   durationMs: number,
   taskId?: string,
+  /** What the wallet was charged; by default the price. */
+  charged?: number,
 ): AbilityInvokeResponse {
   const result: ProviderResult = reply.ok ? (reply.result ?? {}) : {}
   const response: AbilityInvokeResponse = {
@@ -60,7 +69,7 @@ export function toResponse(
     videos: media(result.videos),
     texts: Array.isArray(result.texts) ? result.texts.map(String) : [],
     assets: media(result.assets),
-    cost: { points: reply.ok ? call.estimate.points : 0 },
+    cost: { points: charged ?? (reply.ok ? priceOf(call, reply) : 0) },
     raw: maskSecrets(result.raw, call.secrets),
     ...(call.payload.metadata ? { metadata: call.payload.metadata } : {}),
   }

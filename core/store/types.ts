@@ -5,6 +5,7 @@
  * is conditional on that attempt (a fencing token).
  */
 import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
+import type { LedgerEntry, Wallet } from '../ledger/types.js'
 import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
 
 export interface Page<T> {
@@ -55,14 +56,28 @@ export interface TaskExpectation {
   status?: readonly TaskStatus[]
 }
 
+/** What is written with a new task, in the same atomic step. */
+export interface TaskInsertExtras {
+  idempotency?: IdempotencyRecord
+  /** Points to hold on the task's user's wallet (key `task:<id>`); INSUFFICIENT_CREDITS if it cannot cover them. */
+  holdPoints?: number
+}
+
+/** What is written with a task's change, in the same atomic step. */
+export interface TaskSaveExtras {
+  deliveries?: CallbackDelivery[]
+  /** Closes the task's hold: this much charged, the rest released. */
+  charge?: number
+}
+
 export interface TaskRepository {
-  /** Stores a new task, with its idempotency record in the same atomic write. Resolves once durable. */
-  insert(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<void>
+  /** Stores a new task with its extras in one atomic write. Resolves once durable. */
+  insert(task: AbilityTask, extras?: TaskInsertExtras): Promise<void>
   /**
-   * Replaces a task if the stored one meets `expect`; with callback deliveries to
-   * queue in the same atomic write. Returns false (and changes nothing) when stale.
+   * Replaces a task if the stored one meets `expect`, with its extras in the same
+   * atomic write. Returns false (and changes nothing) when stale.
    */
-  save(task: AbilityTask, expect?: TaskExpectation, deliveries?: CallbackDelivery[]): Promise<boolean>
+  save(task: AbilityTask, expect?: TaskExpectation, extras?: TaskSaveExtras): Promise<boolean>
   get(id: string): Promise<AbilityTask | undefined>
   /** Newest first. */
   list(query: TaskQuery): Promise<Page<AbilityTask>>
@@ -84,6 +99,42 @@ export interface OutboxRepository extends CallbackOutbox {
   removeSettledBefore(before: number): Promise<number>
 }
 
+export interface OpenHold {
+  holdKey: string
+  userId: string
+  points: number
+  taskId?: string
+}
+
+export interface LedgerDifference {
+  userId: string
+  /** The first entry whose recorded wallet differs, if one does. */
+  entryId?: string
+  cached: Wallet
+  recomputed: Wallet
+}
+
+export interface LedgerRepository {
+  wallet(userId: string): Promise<Wallet>
+  /** Newest first; all users' entries when `userId` is absent. */
+  list(query: { userId?: string; limit: number; cursor?: string }): Promise<Page<LedgerEntry>>
+  /** An admin's grant (or signed adjustment). */
+  grant(
+    userId: string,
+    points: number,
+    reason: string,
+    actor: string,
+    kind?: 'grant' | 'adjust',
+  ): Promise<LedgerEntry>
+  /** A hold on its own (a sync call); none for 0 points; INSUFFICIENT_CREDITS if the wallet cannot cover it. */
+  hold(userId: string, holdKey: string, points: number): Promise<LedgerEntry | undefined>
+  /** Closes a hold: `charge` committed, the rest released. Nothing when it is already closed. */
+  settle(holdKey: string, charge: number): Promise<LedgerEntry[]>
+  openHolds(): Promise<OpenHold[]>
+  /** Recomputes every wallet from its entries; where an entry's recorded wallet (or the cached one) differs. */
+  verify(): Promise<LedgerDifference[]>
+}
+
 export interface Store {
   readonly kind: string
   /** Takes ownership of the storage (a second owner is refused) and loads what is needed. */
@@ -94,4 +145,5 @@ export interface Store {
   readonly tasks: TaskRepository
   readonly idempotency: IdempotencyRepository
   readonly outbox: OutboxRepository
+  readonly ledger: LedgerRepository
 }

@@ -29,6 +29,7 @@ export interface SweepReport {
   callbacksRemoved: number
   idempotencyKeysRemoved: number
   segmentsDropped: number
+  holdsReleased: number
 }
 
 export function createSweeper(deps: {
@@ -83,6 +84,26 @@ export function createSweeper(deps: {
     return { queuedTimedOut, stuckFailed }
   }
 
+  /**
+   * Holds whose task has ended (or is gone) are released and reported. Holds of
+   * sync calls are only stale at start, when no call of this process can be running.
+   */
+  async function reconcileHolds(atStart = false) {
+    let holdsReleased = 0
+    for (const hold of await store.ledger.openHolds()) {
+      let stale = atStart && hold.holdKey.startsWith('invoke:')
+      if (hold.taskId) {
+        const task = await store.tasks.get(hold.taskId)
+        stale = !task || task.finishedAt !== undefined
+      }
+      if (stale && (await store.ledger.settle(hold.holdKey, 0)).length) {
+        holdsReleased++
+        log('warn', 'sweep: released a hold left open', { ...hold })
+      }
+    }
+    return { holdsReleased }
+  }
+
   async function sweepRetention(now = Date.now()) {
     const before = now - options.retentionMs
     const report = {
@@ -114,8 +135,9 @@ export function createSweeper(deps: {
 
   return {
     async runAll(now = Date.now()): Promise<SweepReport> {
-      return { ...(await sweepTimeouts(now)), ...(await sweepRetention(now)) }
+      return { ...(await sweepTimeouts(now)), ...(await reconcileHolds()), ...(await sweepRetention(now)) }
     },
+    reconcileHolds,
     sweepTimeouts,
     sweepRetention,
     start() {

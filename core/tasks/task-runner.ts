@@ -10,14 +10,16 @@ import { newWebhookId } from '../callbacks/sign.js'
 import type { CallbackDelivery } from '../callbacks/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
+import { chargeFor } from '../ledger/pricing.js'
+import { round, type Wallet } from '../ledger/types.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
-import { toResponse } from '../run/call-outcome.js'
+import { priceOf, toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
 import type { ProviderCatalog } from '../run/providers.js'
 import { type CallRunnerDeps, executeAttempt, shouldRetry } from '../run/run-call.js'
 import type { AbilityInvokePayload, Caller } from '../run/types.js'
 import type { WorkerReply } from '../run/worker-protocol.js'
-import { type AbilityTask, ENDED } from './types.js'
+import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 export interface TaskRunnerDeps extends CallRunnerDeps {
   definitions(): DefinitionSet
@@ -50,6 +52,33 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     bus.emit('ability-task.status', { task })
   }
 
+  function announceWalletNow(
+    wallet: Wallet,
+    taskId: string,
+    status: 'frozen' | 'committed' | 'released',
+    points: number,
+  ) {
+    bus.emit('wallet.points', {
+      userId: wallet.userId,
+      taskId,
+      status,
+      points,
+      balance: wallet.balance,
+      available: wallet.available,
+    })
+  }
+
+  async function announceWallet(userId: string, taskId: string, status: 'frozen', points: number) {
+    announceWalletNow(await store.ledger.wallet(userId), taskId, status, points)
+  }
+
+  /** What a successful call costs the wallet: its final price, capped at the hold unless the ability allows more. */
+  async function chargeOf(task: AbilityTask, call: PreparedCall, reply: WorkerReply): Promise<number> {
+    const price = priceOf(call, reply)
+    const wallet = await store.ledger.wallet(task.userId)
+    return chargeFor(call.ability.pricing, price, call.estimate.hold, wallet.available)
+  }
+
   /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
   function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
     const call = prepareCall(deps.definitions(), deps.providers, input.abilityId, input.payload)
@@ -78,7 +107,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   function prepareFor(task: AbilityTask): PreparedCall {
     const set = deps.definitions()
     const cached = prepared.get(task)
-    if (cached && cached.version === set.version) return cached.call
+    if (cached && cached.version === set.version) {
+      // the payload may have gained metadata since (plugin hooks)
+      return { ...cached.call, payload: task.payload, metadata: task.payload.metadata ?? {} }
+    }
     return prepareCall(set, deps.providers, task.abilityId, task.payload)
   }
 
@@ -191,6 +223,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /** After an attempt: the end state, or queued again for a retry. Returns the task to go on with. */
   async function settle(task: AbilityTask, call: PreparedCall, reply: WorkerReply, logId: string) {
+    const charge = reply.ok ? await chargeOf(task, call, reply) : 0
     const response = toResponse(
       call,
       reply,
@@ -198,12 +231,14 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       task.attempts,
       Date.now() - (task.startedAt ?? task.createdAt),
       task.id,
+      charge,
     )
     if (reply.ok) {
       await finish(
         task,
         { status: 'succeeded', logId, resultPayload: response, progress: 100 },
         task.attempts,
+        charge,
       )
       return undefined
     }
@@ -244,9 +279,15 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /**
    * Ends a task if it is still where `attempts` left it: one end state, with its
-   * callback delivery queued in the same write.
+   * hold closed (`charge` committed, the rest released) and its callback
+   * delivery queued in the same write.
    */
-  async function finish(task: AbilityTask, end: Partial<AbilityTask>, attempts: number): Promise<boolean> {
+  async function finish(
+    task: AbilityTask,
+    end: Partial<AbilityTask>,
+    attempts: number,
+    charge = 0,
+  ): Promise<boolean> {
     const current = await store.tasks.get(task.id)
     if (!current || ENDED.has(current.status)) return false
     const ended: AbilityTask = { ...current, ...end, finishedAt: Date.now(), runAfter: undefined }
@@ -256,8 +297,20 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       ended.callback = { deliveryId: delivery.id }
       deliveries.push(delivery)
     }
-    const saved = await store.tasks.save(ended, { attempts, status: ['queued', 'running'] }, deliveries)
+    const before = await store.ledger.wallet(ended.userId)
+    const saved = await store.tasks.save(
+      ended,
+      { attempts, status: ['queued', 'running'] },
+      { deliveries, charge },
+    )
     if (!saved) return false
+    const after = await store.ledger.wallet(ended.userId)
+    if (after.frozen !== before.frozen || after.balance !== before.balance) {
+      const spent = round(before.balance - after.balance)
+      const released = round(before.frozen - after.frozen - spent)
+      if (spent > 0) announceWalletNow(after, ended.id, 'committed', spent)
+      if (released > 0) announceWalletNow(after, ended.id, 'released', released)
+    }
     announce(ended)
     if (deliveries.length) deps.onDeliveryQueued?.()
     return true
@@ -290,12 +343,12 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     prepare,
 
     /** Stores a prepared task (with its idempotency record) and starts it. */
-    async accept(
-      task: AbilityTask,
-      idempotency?: Parameters<typeof store.tasks.insert>[1],
-    ): Promise<AbilityTask> {
+    async accept(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<AbilityTask> {
       if (stopping) throw new GantryError('SHUTTING_DOWN', 'gantry is shutting down')
-      await store.tasks.insert(task, idempotency)
+      // the estimate is held in the same write as the task (402 when the wallet cannot cover it)
+      const holdPoints = prepareFor(task).estimate.hold
+      await store.tasks.insert(task, { idempotency, holdPoints })
+      if (holdPoints > 0) await announceWallet(task.userId, task.id, 'frozen', holdPoints)
       bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })
       announce(task)
       start(task)

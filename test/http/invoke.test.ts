@@ -45,6 +45,7 @@ describe('synchronous invoke', () => {
     g = await startGantry({
       files: { 'defs.yaml': DEFS, 'lost.yaml': 'kind: Ability\nid: lost\nexecutor: nowhere\n' },
     })
+    await g.api('/api/admin/wallets/admin/grant', { body: { points: 10_000, reason: 'tests' } })
   })
   afterAll(() => g.stop())
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
@@ -82,6 +82,7 @@ id: work
 name: Work on the upstream
 executor: up
 retry: { max: 1, backoff: 10ms }
+pricing: { base: 10 }
 ---
 kind: Executor
 id: m
@@ -115,6 +116,7 @@ config: { async: true, delayMs: 2500 }
     }
 
     const first = await serve(env)
+    await api(first.url, '/api/admin/wallets/ops/grant', { points: 1000, reason: 'crash test' })
     const ids: string[] = []
     for (let n = 0; n < 8; n++)
       ids.push((await api(first.url, '/api/ability-tasks', { abilityId: 'work', inputs: { n } })).id)
@@ -133,8 +135,10 @@ config: { async: true, delayMs: 2500 }
 
     const second = await serve(env)
     cleanup.push(async () => {
-      second.child.kill('SIGTERM')
-      await new Promise((r) => second.child.on('exit', r))
+      if (second.child.exitCode === null) {
+        second.child.kill('SIGTERM')
+        await new Promise((r) => second.child.on('exit', r))
+      }
     })
     const ended = await eventually(
       async () => {
@@ -156,5 +160,38 @@ config: { async: true, delayMs: 2500 }
     // and nothing was left running
     const list = await api(second.url, '/api/ability-tasks?status=running')
     expect(list.items).toEqual([])
+    // holds of the tasks cut by the crash were not lost or left frozen: each task was charged once
+    expect(await api(second.url, '/api/wallet')).toEqual({
+      userId: 'ops',
+      balance: 920,
+      frozen: 0,
+      available: 920,
+    })
+
+    second.child.kill('SIGTERM')
+    await new Promise((r) => second.child.on('exit', r))
+    const verify = () =>
+      new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, [join(ROOT, 'core/cli/gantry.js'), 'ledger', 'verify'], {
+          env: { ...process.env, ...env },
+        })
+        let out = ''
+        child.stdout.on('data', (d) => (out += d))
+        child.stderr.on('data', (d) => (out += d))
+        child.on('exit', (code) => resolve({ code, out }))
+      })
+    const clean = await verify()
+    expect(clean).toMatchObject({ code: 0, out: expect.stringContaining('every wallet matches') })
+    // change one committed amount behind Gantry's back: verify finds it
+    const journalFile = join(root, 'data/journal/segment-000001.jsonl')
+    const text = await readFile(journalFile, 'utf8')
+    const tampered = text.replace('"kind":"commit","points":10', '"kind":"commit","points":1')
+    expect(tampered).not.toBe(text)
+    await writeFile(journalFile, tampered)
+    const dirty = await verify()
+    expect(dirty.code).toBe(1)
+    expect(dirty.out).toMatch(
+      /ops: recorded balance \d+ frozen \d+, entries add up to balance \d+ frozen \d+ \(first at entry /,
+    )
   }, 40_000)
 })

@@ -102,11 +102,11 @@ describe('ability tasks', () => {
   })
 
   it('runs higher priority first, then first-in first-out', async () => {
-    const blocker = await submit({ abilityId: 'slow', inputs: { delayMs: 300 } })
+    const blocker = await submit({ abilityId: 'slow', inputs: { delayMs: 800 } })
     await waitForTask(g, blocker.body.id, ['running'])
-    const std1 = await submit({ abilityId: 'slow', inputs: { n: 1 } })
-    const std2 = await submit({ abilityId: 'slow', inputs: { n: 2 } })
-    const fast = await submit({ abilityId: 'slow', inputs: { n: 3 }, priority: 'accelerated' })
+    const std1 = await submit({ abilityId: 'slow', inputs: { n: 1, delayMs: 30 } })
+    const std2 = await submit({ abilityId: 'slow', inputs: { n: 2, delayMs: 30 } })
+    const fast = await submit({ abilityId: 'slow', inputs: { n: 3, delayMs: 30 }, priority: 'accelerated' })
     const ends = await Promise.all([std1, std2, fast].map((t) => waitForTask(g, t.body.id)))
     const order = ends
       .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))

@@ -5,6 +5,8 @@ import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import type { CallbackDelivery } from '../../callbacks/types.js'
 import type { AbilityDef, DefinitionSet } from '../../definitions/types.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../../errors.js'
+import type { HookRunner } from '../../events/plugin-hooks.js'
+import { chargeSyncCall } from '../../ledger/charge-sync-call.js'
 import { prepareCall } from '../../run/prepare-call.js'
 import type { ProviderCatalog } from '../../run/providers.js'
 import { type CallRunnerDeps, runCall } from '../../run/run-call.js'
@@ -20,6 +22,7 @@ export interface AbilityRoutesDeps {
   allowPrivateCallbacks: boolean
   /** Queues a signed callback delivery (the sync invoke honours `callbackUrl` too). */
   queueCallback(delivery: CallbackDelivery): Promise<void>
+  hooks: HookRunner
 }
 
 /** How an ability is shown to clients (CONTRACT §3). */
@@ -61,7 +64,24 @@ export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
     const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload)
     if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
     const caller = c.get('caller')
-    const response = await runCall(deps.runner, call, { caller })
+    const hookCall = {
+      abilityId: call.ability.id,
+      executorId: call.executor.id,
+      userId: caller.id,
+      inputs: call.inputs,
+      metadata: call.metadata,
+    }
+    const added = await deps.hooks.beforeInvoke(hookCall)
+    if (Object.keys(added).length)
+      call.payload = { ...call.payload, metadata: { ...call.metadata, ...added } }
+    const response = await chargeSyncCall(deps.runner, caller, call, () =>
+      runCall(deps.runner, call, { caller }),
+    )
+    deps.hooks.afterInvoke(hookCall, {
+      status: response.status,
+      durationMs: response.durationMs,
+      errorCode: response.error?.code,
+    })
     if (payload.callbackUrl) await deps.queueCallback(syncCallback(payload, caller.id, response))
     const status = response.error ? (ERROR_STATUS[response.error.code as ErrorCode] ?? 502) : 200
     return c.json(response, status as ContentfulStatusCode)

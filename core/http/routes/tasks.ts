@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import { GantryError } from '../../errors.js'
+import type { HookRunner } from '../../events/plugin-hooks.js'
 import type { AbilityInvokePayload, Caller } from '../../run/types.js'
 import type { Store } from '../../store/types.js'
 import {
@@ -11,7 +12,7 @@ import {
   readIdempotencyKey,
 } from '../../tasks/idempotency.js'
 import { parsePriority } from '../../tasks/priority.js'
-import type { TaskRunner } from '../../tasks/task-runner.js'
+import type { NewTask, TaskRunner } from '../../tasks/task-runner.js'
 import { viewTask } from '../../tasks/task-view.js'
 import type { AbilityTask, TaskStatus } from '../../tasks/types.js'
 import type { AppEnv } from '../env.js'
@@ -23,6 +24,7 @@ export interface TaskRoutesDeps {
   store: Store
   tasks: TaskRunner
   allowPrivateCallbacks: boolean
+  hooks: HookRunner
 }
 
 interface TaskBody extends AbilityInvokePayload {
@@ -55,6 +57,23 @@ export function taskRoutes(deps: TaskRoutesDeps) {
     return task
   }
 
+  /** Checks a new task and lets the plugins' beforeInvoke hooks refuse it or add metadata. */
+  async function prepare(newTask: NewTask) {
+    const { task } = deps.tasks.prepare(newTask)
+    const metadata = task.payload.metadata ?? {}
+    const added = await deps.hooks.beforeInvoke({
+      abilityId: task.abilityId,
+      executorId: task.executorId,
+      userId: task.userId,
+      inputs: task.payload.inputs ?? {},
+      metadata,
+    })
+    if (Object.keys(added).length) task.payload.metadata = { ...metadata, ...added }
+    if (task.payload.callbackUrl)
+      await assertCallbackAllowed(task.payload.callbackUrl, deps.allowPrivateCallbacks)
+    return task
+  }
+
   return new Hono<AppEnv>()
     .post('/', async (c) => {
       const key = readIdempotencyKey(c.req.header('idempotency-key'))
@@ -63,8 +82,7 @@ export function taskRoutes(deps: TaskRoutesDeps) {
       const { abilityId, priority, ...payload } = body
       const newTask = { caller, abilityId, payload, priority: parsePriority(priority) }
       if (!key) {
-        const { task } = deps.tasks.prepare(newTask)
-        if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
+        const task = await prepare(newTask)
         await deps.tasks.accept(task)
         return c.json(await view(task), 202)
       }
@@ -80,8 +98,7 @@ export function taskRoutes(deps: TaskRoutesDeps) {
           c.header('Idempotent-Replayed', 'true')
           return c.json(await view(first), 202)
         }
-        const { task } = deps.tasks.prepare(newTask)
-        if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
+        const task = await prepare(newTask)
         await deps.tasks.accept(task, {
           scope,
           fingerprint: print,

@@ -4,12 +4,14 @@ import { Low } from 'lowdb'
 import { JSONFile } from 'lowdb/node'
 import type { CallbackDelivery } from '../../callbacks/types.js'
 import { GantryError } from '../../errors.js'
+import type { LedgerEntry } from '../../ledger/types.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
 import type { Store } from '../types.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import { LowdbIdempotencyRepository } from './idempotency-repository.js'
 import { Journal } from './journal.js'
 import { JournaledCollection } from './journaled-collection.js'
+import { LowdbLedgerRepository } from './ledger-repository.js'
 import { LowdbLogRepository } from './log-repository.js'
 import { LowdbOutboxRepository } from './outbox-repository.js'
 import { LowdbTaskRepository } from './task-repository.js'
@@ -42,8 +44,17 @@ export function createLowdbStore(dataDir: string): LowdbStore {
   )
   const idem = new JournaledCollection<IdempotencyRecord>('idem', journal, (r) => r.scope)
   const outbox = new JournaledCollection<CallbackDelivery>('cb', journal, (d) => d.id)
-  const collections = new Map<string, JournaledCollection<any>>([tasks, idem, outbox].map((c) => [c.name, c]))
-  const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox)
+  const entries = new JournaledCollection<LedgerEntry>(
+    'ledger',
+    journal,
+    (e) => e.id,
+    () => false,
+  )
+  const collections = new Map<string, JournaledCollection<any>>(
+    [tasks, idem, outbox, entries].map((c) => [c.name, c]),
+  )
+  const ledger = new LowdbLedgerRepository(journal, entries)
+  const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox, ledger)
   let unlock: (() => void) | undefined
 
   async function checkFormat() {
@@ -67,6 +78,7 @@ export function createLowdbStore(dataDir: string): LowdbStore {
     tasks: taskRepo,
     idempotency: new LowdbIdempotencyRepository(idem),
     outbox: new LowdbOutboxRepository(journal, outbox),
+    ledger,
     async open() {
       await mkdir(dataDir, { recursive: true })
       unlock = acquireDataDirLock(dataDir)
@@ -76,6 +88,7 @@ export function createLowdbStore(dataDir: string): LowdbStore {
         await journal.open((op, ref) => {
           collections.get(op.c)?.replay(op, ref)
           if (op.c === 'task') taskRepo.noteReplayed(op.v as AbilityTask)
+          else if (op.c === 'ledger') ledger.noteReplayed(op.v as LedgerEntry)
         })
         taskRepo.orderReplayed()
       } catch (err) {

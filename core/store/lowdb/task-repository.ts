@@ -1,9 +1,10 @@
 import type { CallbackDelivery } from '../../callbacks/types.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord, type TaskQuery } from '../../tasks/types.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { Page, TaskExpectation, TaskRepository } from '../types.js'
+import type { Page, TaskExpectation, TaskInsertExtras, TaskRepository, TaskSaveExtras } from '../types.js'
 import type { Journal } from './journal.js'
 import type { JournaledCollection } from './journaled-collection.js'
+import type { LowdbLedgerRepository } from './ledger-repository.js'
 
 /** What listing needs of every task, ended ones included; about 100 bytes a task. */
 interface TaskIndexEntry {
@@ -29,6 +30,7 @@ export class LowdbTaskRepository implements TaskRepository {
     private readonly tasks: JournaledCollection<AbilityTask>,
     private readonly idempotency: JournaledCollection<IdempotencyRecord>,
     private readonly outbox: JournaledCollection<CallbackDelivery>,
+    private readonly ledger: LowdbLedgerRepository,
   ) {}
 
   /** While the journal is replayed: the latest version of each task wins. */
@@ -42,23 +44,25 @@ export class LowdbTaskRepository implements TaskRepository {
     for (const entry of this.index.values()) this.maxSeq = Math.max(this.maxSeq, entry.seq)
   }
 
-  async insert(task: AbilityTask, idempotency?: IdempotencyRecord): Promise<void> {
+  async insert(task: AbilityTask, extras: TaskInsertExtras = {}): Promise<void> {
+    const { idempotency, holdPoints = 0 } = extras
+    // the hold is checked and taken first: a wallet that cannot cover it stops the insert here
+    const hold = this.ledger.stageHold(task.userId, holdKeyOf(task.id), holdPoints, task.id)
     task.seq = ++this.maxSeq
     const ops = [this.tasks.op(task)]
     if (idempotency) ops.push(this.idempotency.op(idempotency))
+    if (hold) ops.push(this.ledger.op(hold))
     // visible at once, so a concurrent duplicate finds it; durable when the promise resolves
     this.index.set(task.id, indexOf(task))
     this.order.push(task.id)
     const ref = await this.journal.commit(ops)
     this.tasks.applied([task], ref)
     if (idempotency) this.idempotency.applied([idempotency], ref)
+    if (hold) this.ledger.applied([hold], ref)
   }
 
-  async save(
-    task: AbilityTask,
-    expect?: TaskExpectation,
-    deliveries: CallbackDelivery[] = [],
-  ): Promise<boolean> {
+  async save(task: AbilityTask, expect?: TaskExpectation, extras: TaskSaveExtras = {}): Promise<boolean> {
+    const { deliveries = [] } = extras
     const current = this.tasks.peek(task.id)
     if (!this.index.has(task.id)) return false
     if (expect && !current) return false
@@ -66,9 +70,16 @@ export class LowdbTaskRepository implements TaskRepository {
     if (expect?.status && !expect.status.includes(current!.status)) return false
     this.index.set(task.id, indexOf(task))
     this.tasks.stage(task)
-    const ref = await this.journal.commit([this.tasks.op(task), ...deliveries.map((d) => this.outbox.op(d))])
+    const settled =
+      extras.charge === undefined ? [] : this.ledger.stageSettle(holdKeyOf(task.id), extras.charge)
+    const ref = await this.journal.commit([
+      this.tasks.op(task),
+      ...deliveries.map((d) => this.outbox.op(d)),
+      ...settled.map((e) => this.ledger.op(e)),
+    ])
     this.tasks.applied([task], ref)
     this.outbox.applied(deliveries, ref)
+    this.ledger.applied(settled, ref)
     return true
   }
 
@@ -118,6 +129,9 @@ export class LowdbTaskRepository implements TaskRepository {
     return removed
   }
 }
+
+/** The ledger key of a task's hold. */
+export const holdKeyOf = (taskId: string) => `task:${taskId}`
 
 function indexOf(task: AbilityTask): TaskIndexEntry {
   return {

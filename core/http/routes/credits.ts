@@ -1,0 +1,77 @@
+import { Hono } from 'hono'
+import type { DefinitionSet } from '../../definitions/types.js'
+import { GantryError } from '../../errors.js'
+import type { EventBus } from '../../events/bus.js'
+import { estimatePrice } from '../../ledger/pricing.js'
+import type { Store } from '../../store/types.js'
+import { requireAdmin } from '../auth.js'
+import type { AppEnv } from '../env.js'
+import { pageLimit } from '../query.js'
+import { readJsonObject } from '../read-body.js'
+
+export interface CreditRoutesDeps {
+  definitions(): DefinitionSet
+  store: Store
+  bus: EventBus
+}
+
+/** `/api/credits/estimate`, `/api/wallet`, `/api/wallet/ledger`, `/api/admin/wallets/:userId/*`. */
+export function creditRoutes(deps: CreditRoutesDeps) {
+  return new Hono<AppEnv>()
+    .post('/credits/estimate', async (c) => {
+      const body = await readJsonObject(c)
+      const abilityId = typeof body.abilityId === 'string' ? body.abilityId : ''
+      const ability = deps.definitions().abilities.get(abilityId)
+      if (!ability) throw new GantryError('ABILITY_NOT_FOUND', `ability '${abilityId}' not found`)
+      const checked = ability.checkInput(body.inputs ?? {})
+      if (!checked.ok) {
+        throw new GantryError('VALIDATION_FAILED', `inputs do not match the input schema of '${abilityId}'`, {
+          details: checked.errors,
+        })
+      }
+      const { points, breakdown, hold } = estimatePrice(ability.pricing, checked.inputs)
+      return c.json({ abilityId, points, breakdown, hold })
+    })
+    .get('/wallet', async (c) => c.json(await deps.store.ledger.wallet(c.get('caller').id)))
+    .get('/wallet/ledger', async (c) =>
+      c.json(
+        await deps.store.ledger.list({
+          userId: c.get('caller').id,
+          limit: pageLimit(c.req.query('limit')),
+          cursor: c.req.query('cursor'),
+        }),
+      ),
+    )
+    .get('/admin/wallets/:userId', requireAdmin, async (c) =>
+      c.json(await deps.store.ledger.wallet(c.req.param('userId'))),
+    )
+    .get('/admin/wallets/:userId/ledger', requireAdmin, async (c) =>
+      c.json(
+        await deps.store.ledger.list({
+          userId: c.req.param('userId'),
+          limit: pageLimit(c.req.query('limit')),
+          cursor: c.req.query('cursor'),
+        }),
+      ),
+    )
+    .post('/admin/wallets/:userId/grant', requireAdmin, async (c) => {
+      const body = await readJsonObject(c)
+      const points = body.points
+      const reason = typeof body.reason === 'string' ? body.reason.trim() : ''
+      if (typeof points !== 'number' || !Number.isFinite(points) || points <= 0) {
+        throw new GantryError('VALIDATION_FAILED', 'points must be a positive number')
+      }
+      if (!reason) throw new GantryError('VALIDATION_FAILED', 'a grant needs a reason')
+      const userId = c.req.param('userId')
+      const entry = await deps.store.ledger.grant(userId, points, reason, c.get('caller').id)
+      const wallet = await deps.store.ledger.wallet(userId)
+      deps.bus.emit('wallet.points', {
+        userId,
+        status: 'granted',
+        points,
+        balance: wallet.balance,
+        available: wallet.available,
+      })
+      return c.json({ entry, wallet }, 201)
+    })
+}

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto'
+import type { EventBus } from '../events/bus.js'
+import type { PreparedCall } from '../run/prepare-call.js'
+import type { AbilityInvokeResponse, Caller } from '../run/types.js'
+import type { Store } from '../store/types.js'
+import { chargeFor } from './pricing.js'
+
+/**
+ * The sync invoke follows the tasks' rules: the estimate is held before the
+ * call runs (402 when the wallet cannot cover it), the price committed when it
+ * succeeds and the rest released; all of it released when it fails.
+ */
+export async function chargeSyncCall(
+  deps: { store: Store; bus: EventBus },
+  caller: Caller,
+  call: PreparedCall,
+  run: () => Promise<AbilityInvokeResponse>,
+): Promise<AbilityInvokeResponse> {
+  const holdKey = `invoke:${randomUUID()}`
+  const points = call.estimate.hold
+  const held = await deps.store.ledger.hold(caller.id, holdKey, points)
+  if (held) await announce(deps, caller.id, 'frozen', points)
+  let response: AbilityInvokeResponse | undefined
+  try {
+    response = await run()
+    return response
+  } finally {
+    if (held) {
+      const wallet = await deps.store.ledger.wallet(caller.id)
+      const price = response?.status === 'succeeded' ? response.cost.points : 0
+      const charge = chargeFor(call.ability.pricing, price, points, wallet.available)
+      if (response) response.cost = { points: charge }
+      await deps.store.ledger.settle(holdKey, charge)
+      if (charge > 0) await announce(deps, caller.id, 'committed', Math.min(charge, points))
+      if (charge < points) await announce(deps, caller.id, 'released', points - charge)
+    }
+  }
+}
+
+async function announce(
+  deps: { store: Store; bus: EventBus },
+  userId: string,
+  status: 'frozen' | 'committed' | 'released',
+  points: number,
+) {
+  const wallet = await deps.store.ledger.wallet(userId)
+  deps.bus.emit('wallet.points', {
+    userId,
+    status,
+    points,
+    balance: wallet.balance,
+    available: wallet.available,
+  })
+}

@@ -1,0 +1,58 @@
+/** Which bus events become client events, for whom, and with what payload (CONTRACT §5). */
+import type { EventBus } from '../events/bus.js'
+import type { GantryEvents } from '../events/types.js'
+import { viewTask } from '../tasks/task-view.js'
+import { createProgressCoalescer } from './progress-coalescer.js'
+
+type Publish = (type: string, userId: string, payload: unknown) => void
+type Progress = GantryEvents['ability-task.progress']
+
+const ENDED = new Set(['succeeded', 'failed', 'canceled'])
+const REMEMBER_ENDED = 10_000
+
+/**
+ * Subscribes to the bus and publishes what clients see; returns a detach.
+ * Status changes always go out; progress is coalesced per task.
+ */
+export function mapBusToNotifications(
+  bus: EventBus,
+  publish: Publish,
+  progressIntervalMs: number,
+): () => void {
+  const progress = createProgressCoalescer<Progress>(progressIntervalMs, (taskId, p) =>
+    publish('ability-task.status', p.userId, {
+      id: taskId,
+      status: 'running',
+      progress: p.percent,
+      stage: p.stage ?? null,
+      eta: p.eta ?? null,
+    }),
+  )
+  // a progress report that arrives after the task ended (a late worker message) would
+  // show the task running again; remember recent ends to drop such reports
+  const ended = new Set<string>()
+
+  const detach = [
+    bus.on('ability-task.status', ({ task }) => {
+      progress.cancel(task.id)
+      if (ENDED.has(task.status)) {
+        ended.add(task.id)
+        if (ended.size > REMEMBER_ENDED) ended.delete(ended.values().next().value!)
+      } else {
+        ended.delete(task.id)
+      }
+      publish('ability-task.status', task.userId, viewTask(task))
+    }),
+    bus.on('ability-task.progress', (p) => {
+      if (!ended.has(p.taskId)) progress.offer(p.taskId, p)
+    }),
+    bus.on('wallet.points', (p) => publish('wallet.points', p.userId, p)),
+    bus.on('ability-log.created', (p) => publish('ability-log.created', p.userId, p)),
+    bus.on('workflow-job.status', (p) => publish('workflow-job.status', p.userId, p.job)),
+  ]
+
+  return function detachBus() {
+    for (const off of detach) off()
+    progress.clear()
+  }
+}

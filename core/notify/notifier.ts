@@ -1,0 +1,159 @@
+/**
+ * The notifier: numbers client events, keeps a replay window in memory and
+ * on disk, and fans events out to live subscribers (the SSE streams).
+ */
+import { GantryError } from '../errors.js'
+import type { EventBus } from '../events/bus.js'
+import { mapBusToNotifications } from './bus-mapping.js'
+import { createEventLog } from './event-log.js'
+import { createEventWindow } from './event-window.js'
+import type { NotifyEvent } from './types.js'
+
+export interface NotifierOptions {
+  /** The replay log lives in `${dataDir}/events/`. */
+  dataDir: string
+  /** Replay window by count; default 10 000. */
+  maxEvents?: number
+  /** Replay window by age; default 1 h. */
+  maxAgeMs?: number
+  /** At most one progress event per task per this interval; default 500 ms. */
+  progressIntervalMs?: number
+  /** Size of one replay-log segment file, the unit retention drops; default 4 MB. */
+  maxSegmentBytes?: number
+  log?(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void
+}
+
+export interface Notifier {
+  /** Loads the persisted tail (within the window); ids continue from the highest stored id. */
+  open(): Promise<void>
+  close(): Promise<void>
+  /** Connects the bus: which bus events become client events, and for whom. */
+  attach(bus: EventBus): () => void
+  /** Numbers, keeps, persists (group-committed, not awaited) and fans out one event. */
+  publish(type: string, userId: string, payload: unknown): NotifyEvent
+  subscribe(listener: (e: NotifyEvent) => void): () => void
+  /** Events after `lastId`, oldest first; `reset: true` when events after `lastId` were lost. */
+  since(lastId: number): { events: NotifyEvent[]; reset: boolean }
+  lastId(): number
+  /** How many listeners are subscribed (one per open stream). */
+  subscribers(): number
+}
+
+// retention is checked on a timer and every so many events, so a burst cannot outgrow it
+const RETAIN_EVERY = 1000
+const RETAIN_INTERVAL_MS = 60_000
+
+function positive(name: string, value: number): number {
+  if (!Number.isFinite(value) || value <= 0)
+    throw new GantryError('VALIDATION_FAILED', `notifier.${name} must be a positive number`)
+  return value
+}
+
+/**
+ * @example
+ * const notifier = createNotifier({ dataDir: '/var/lib/gantry' })
+ * await notifier.open()
+ * const detach = notifier.attach(bus)
+ */
+export function createNotifier(opts: NotifierOptions): Notifier {
+  const maxEvents = Math.floor(positive('maxEvents', opts.maxEvents ?? 10_000))
+  const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? 3_600_000)
+  const progressIntervalMs = positive('progressIntervalMs', opts.progressIntervalMs ?? 500)
+  const log = opts.log ?? (() => {})
+
+  const window = createEventWindow({ maxEvents, maxAgeMs })
+  const store = createEventLog(
+    opts.dataDir,
+    positive('maxSegmentBytes', opts.maxSegmentBytes ?? 4 * 1024 * 1024),
+  )
+  const listeners = new Set<(e: NotifyEvent) => void>()
+  const detachers = new Set<() => void>()
+  let last = 0
+  let state: 'new' | 'open' | 'closed' = 'new'
+  let sinceRetain = 0
+  let retainTimer: NodeJS.Timeout | undefined
+  let warnedClosed = false
+
+  function retain() {
+    window.trim()
+    store
+      .dropBefore(window.oldestId() ?? last + 1)
+      .catch((err) => log('warn', 'notify: could not drop an old event segment', { err: String(err) }))
+  }
+
+  function publish(type: string, userId: string, payload: unknown): NotifyEvent {
+    // before open the highest stored id is unknown, and a reused id would break replay
+    if (state === 'new') throw new GantryError('INTERNAL', 'notifier.publish called before open()')
+    // a copy: the event is what was true now, even if the emitter later changes its object
+    const snapshot = payload === undefined ? null : JSON.parse(JSON.stringify(payload))
+    const e: NotifyEvent = { id: ++last, type, userId, payload: snapshot, at: Date.now() }
+    window.push(e)
+    if (state === 'open') {
+      store
+        .append(e)
+        .catch((err) => log('error', 'notify: could not persist an event', { id: e.id, err: String(err) }))
+    } else if (!warnedClosed) {
+      warnedClosed = true
+      log('warn', 'notify: event published after close is not persisted', { id: e.id, type })
+    }
+    if (++sinceRetain >= RETAIN_EVERY) {
+      sinceRetain = 0
+      retain()
+    }
+    for (const listener of listeners) {
+      try {
+        listener(e)
+      } catch (err) {
+        log('error', 'notify: a subscriber threw', { id: e.id, err: String(err) })
+      }
+    }
+    return e
+  }
+
+  return {
+    async open() {
+      if (state !== 'new') return
+      await store.open((e) => {
+        if (e.id <= last) return
+        last = e.id
+        window.push(e)
+      })
+      window.trim()
+      state = 'open'
+      retainTimer = setInterval(retain, Math.min(RETAIN_INTERVAL_MS, maxAgeMs))
+      retainTimer.unref()
+      log('info', 'notify: replay log open', { lastId: last, held: window.size() })
+    },
+    async close() {
+      if (state === 'closed') return
+      const wasOpen = state === 'open'
+      state = 'closed'
+      clearInterval(retainTimer)
+      for (const detach of detachers) detach()
+      detachers.clear()
+      if (wasOpen) await store.close()
+    },
+    attach(bus) {
+      const detach = mapBusToNotifications(bus, publish, progressIntervalMs)
+      detachers.add(detach)
+      return function detachNotifier() {
+        detachers.delete(detach)
+        detach()
+      }
+    },
+    publish,
+    subscribe(listener) {
+      listeners.add(listener)
+      return () => listeners.delete(listener)
+    },
+    since(lastId) {
+      window.trim()
+      // an id beyond ours comes from a log that is gone: what the client holds is stale
+      if (lastId > last) return { events: [], reset: true }
+      const oldest = window.oldestId() ?? last + 1
+      return { events: window.after(lastId), reset: lastId < oldest - 1 }
+    },
+    lastId: () => last,
+    subscribers: () => listeners.size,
+  }
+}

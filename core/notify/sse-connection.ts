@@ -1,0 +1,136 @@
+/**
+ * One client's SSE connection: a backlog being replayed, a bounded queue of
+ * live frames, the loop that writes them, and the heartbeat. A client that
+ * cannot keep up (its queue overflows, or one write stalls) is cut off rather
+ * than buffered without bound.
+ */
+import type { SSEStreamingApi } from 'hono/streaming'
+
+export interface SseConnectionOptions {
+  retryMs: number
+  heartbeatMs: number
+  /** Live events waiting to be written before the client is cut off. */
+  maxQueued: number
+  /** A single write taking longer than this means the client stopped reading. */
+  writeTimeoutMs: number
+  /** Called once, with why, when the connection ends for any reason. */
+  onClose(reason: string): void
+  /** Frees the socket: a client that stopped reading would otherwise hold it open. */
+  destroySocket?(): void
+}
+
+export interface SseFrame {
+  id: number
+  event: string
+  data: unknown
+}
+
+export interface SseConnection {
+  /** Queues events already held elsewhere (a replay); written first, a slice at a time. */
+  replay(frames: SseFrame[]): void
+  /** Queues one live event; cuts the client off when its queue is full. */
+  send(frame: SseFrame): void
+  /** Writes until the connection closes. */
+  run(): Promise<void>
+  close(reason: string): void
+}
+
+const PING = ': ping\n\n'
+// a replay of thousands of events goes out in writes of this many, formatted as they go
+const REPLAY_SLICE = 200
+
+const format = (f: SseFrame) => `id: ${f.id}\nevent: ${f.event}\ndata: ${JSON.stringify(f.data)}\n\n`
+
+export function createSseConnection(stream: SSEStreamingApi, opts: SseConnectionOptions): SseConnection {
+  let backlog: SseFrame[] = []
+  let backlogAt = 0
+  let queue: string[] = []
+  let closed = false
+  let wake: (() => void) | undefined
+  let heartbeat: NodeJS.Timeout | undefined
+  let signalClosed!: () => void
+  const whenClosed = new Promise<void>((resolve) => (signalClosed = resolve))
+  const idle = () => queue.length === 0 && backlogAt >= backlog.length
+
+  function close(reason: string) {
+    if (closed) return
+    closed = true
+    clearInterval(heartbeat)
+    signalClosed()
+    if (!stream.aborted) stream.abort()
+    opts.destroySocket?.()
+    opts.onClose(reason)
+  }
+
+  async function write(chunk: string) {
+    let timer: NodeJS.Timeout | undefined
+    const stalled = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        close('writes stalled')
+        resolve()
+      }, opts.writeTimeoutMs)
+    })
+    try {
+      await Promise.race([stream.write(chunk), stalled, whenClosed])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  function nextChunk(): string | undefined {
+    if (backlogAt < backlog.length) {
+      const slice = backlog.slice(backlogAt, backlogAt + REPLAY_SLICE)
+      backlogAt += slice.length
+      if (backlogAt >= backlog.length) {
+        backlog = []
+        backlogAt = 0
+      }
+      return slice.map(format).join('')
+    }
+    if (queue.length === 0) return undefined
+    // everything queued goes out in one write
+    const chunk = queue.join('')
+    queue = []
+    return chunk
+  }
+
+  stream.onAbort(() => close('client disconnected'))
+
+  return {
+    replay(frames) {
+      for (const frame of frames) backlog.push(frame)
+      wake?.()
+    },
+    send(frame) {
+      if (closed) return
+      if (queue.length >= opts.maxQueued) {
+        close(`client too slow: more than ${opts.maxQueued} events queued`)
+        return
+      }
+      queue.push(format(frame))
+      wake?.()
+    },
+    async run() {
+      // the first frame, so a client knows how long to wait before reconnecting
+      await write(`retry: ${opts.retryMs}\n\n`)
+      if (closed) return
+      heartbeat = setInterval(function ping() {
+        // only when nothing waits: frames waiting to go out say enough about liveness
+        if (idle()) {
+          queue.push(PING)
+          wake?.()
+        }
+      }, opts.heartbeatMs)
+      while (!closed) {
+        const chunk = nextChunk()
+        if (chunk === undefined) {
+          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), whenClosed])
+          wake = undefined
+          continue
+        }
+        await write(chunk)
+      }
+    },
+    close,
+  }
+}

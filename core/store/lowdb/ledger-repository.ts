@@ -1,0 +1,207 @@
+import { randomUUID } from 'node:crypto'
+import { GantryError } from '../../errors.js'
+import {
+  applyEntry,
+  type LedgerEntry,
+  type LedgerKind,
+  round,
+  type Wallet,
+  walletOf,
+} from '../../ledger/types.js'
+import { decodeCursor, encodeCursor } from '../cursor.js'
+import type { LedgerDifference, LedgerRepository, OpenHold, Page } from '../types.js'
+import type { Journal } from './journal.js'
+import type { JournaledCollection } from './journaled-collection.js'
+
+/**
+ * The ledger in the journal. Wallets and open holds are kept in memory and
+ * changed only by `stage*`, synchronously: the check that a wallet covers a
+ * hold and the hold itself happen with nothing in between, so no interleaving
+ * of requests can overdraw it. Entries are read back from the journal for pages.
+ */
+export class LowdbLedgerRepository implements LedgerRepository {
+  private readonly wallets = new Map<string, { balance: number; frozen: number }>()
+  private readonly holds = new Map<string, OpenHold>()
+  private readonly byUser = new Map<string, { seq: number; id: string }[]>()
+  private seq = 0
+
+  constructor(
+    private readonly journal: Journal,
+    private readonly entries: JournaledCollection<LedgerEntry>,
+  ) {}
+
+  /** While the journal is replayed: entries in order rebuild wallets and open holds. */
+  noteReplayed(entry: LedgerEntry): void {
+    this.account(entry)
+  }
+
+  async wallet(userId: string): Promise<Wallet> {
+    return walletOf(userId, this.wallets.get(userId) ?? { balance: 0, frozen: 0 })
+  }
+
+  async list(query: { userId?: string; limit: number; cursor?: string }): Promise<Page<LedgerEntry>> {
+    const source = query.userId
+      ? (this.byUser.get(query.userId) ?? [])
+      : [...this.byUser.values()].flat().sort((a, b) => a.seq - b.seq)
+    const before = decodeCursor<number>(query.cursor) ?? Number.POSITIVE_INFINITY
+    const picked: { seq: number; id: string }[] = []
+    for (let i = source.length - 1; i >= 0 && picked.length <= query.limit; i--) {
+      if (source[i].seq < before) picked.push(source[i])
+    }
+    const page = picked.slice(0, query.limit)
+    const items = (await Promise.all(page.map((p) => this.entries.get(p.id)))).filter(
+      (e): e is LedgerEntry => !!e,
+    )
+    return picked.length > query.limit
+      ? { items, nextCursor: encodeCursor(page[page.length - 1].seq) }
+      : { items }
+  }
+
+  async grant(
+    userId: string,
+    points: number,
+    reason: string,
+    actor: string,
+    kind: 'grant' | 'adjust' = 'grant',
+  ) {
+    const entry = this.stage(userId, kind, points, { reason, actor })
+    await this.commit([entry])
+    return entry
+  }
+
+  async hold(userId: string, holdKey: string, points: number): Promise<LedgerEntry | undefined> {
+    const entry = this.stageHold(userId, holdKey, points)
+    if (entry) await this.commit([entry])
+    return entry
+  }
+
+  async settle(holdKey: string, charge: number): Promise<LedgerEntry[]> {
+    const staged = this.stageSettle(holdKey, charge)
+    if (staged.length) await this.commit(staged)
+    return staged
+  }
+
+  async openHolds(): Promise<OpenHold[]> {
+    return [...this.holds.values()]
+  }
+
+  async verify(): Promise<LedgerDifference[]> {
+    // walk every entry in order: each records the wallet right after it, so a changed or
+    // missing entry shows as the first one whose recorded wallet is not what the entries add up to
+    const recomputed = new Map<string, { balance: number; frozen: number }>()
+    const differences = new Map<string, LedgerDifference>()
+    for (const key of this.entries.entries.keys()) {
+      const entry = await this.entries.get(key)
+      if (!entry) continue
+      const after = applyEntry(recomputed.get(entry.userId) ?? { balance: 0, frozen: 0 }, entry)
+      recomputed.set(entry.userId, after)
+      const mismatch = round(after.balance) !== entry.balance || round(after.frozen) !== entry.frozen
+      if (mismatch && !differences.has(entry.userId)) {
+        differences.set(entry.userId, {
+          userId: entry.userId,
+          entryId: entry.id,
+          cached: walletOf(entry.userId, { balance: entry.balance, frozen: entry.frozen }),
+          recomputed: walletOf(entry.userId, after),
+        })
+      }
+    }
+    for (const [userId, wallet] of this.wallets) {
+      const again = recomputed.get(userId) ?? { balance: 0, frozen: 0 }
+      if (
+        !differences.has(userId) &&
+        (round(again.balance) !== round(wallet.balance) || round(again.frozen) !== round(wallet.frozen))
+      ) {
+        differences.set(userId, {
+          userId,
+          cached: walletOf(userId, wallet),
+          recomputed: walletOf(userId, again),
+        })
+      }
+    }
+    return [...differences.values()]
+  }
+
+  /** A hold, if the wallet covers it (none for 0 points); throws INSUFFICIENT_CREDITS otherwise. */
+  stageHold(userId: string, holdKey: string, points: number, taskId?: string): LedgerEntry | undefined {
+    if (points <= 0 || this.holds.has(holdKey)) return undefined
+    const wallet = this.wallets.get(userId) ?? { balance: 0, frozen: 0 }
+    const available = round(wallet.balance - wallet.frozen)
+    if (available < points) {
+      throw new GantryError(
+        'INSUFFICIENT_CREDITS',
+        `this call needs ${points} points; ${available} are available`,
+        {
+          details: { required: points, available },
+        },
+      )
+    }
+    return this.stage(userId, 'hold', points, { holdKey, taskId })
+  }
+
+  /** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment. Nothing if already closed. */
+  stageSettle(holdKey: string, charge: number): LedgerEntry[] {
+    const hold = this.holds.get(holdKey)
+    if (!hold) return []
+    const { userId, points, taskId } = hold
+    const spent = round(Math.max(0, charge))
+    const staged: LedgerEntry[] = []
+    const link = { holdKey, taskId }
+    if (spent > 0) staged.push(this.stage(userId, 'commit', Math.min(spent, points), link))
+    if (spent < points) staged.push(this.stage(userId, 'release', round(points - spent), link))
+    if (spent > points) {
+      staged.push(
+        this.stage(userId, 'adjust', -round(spent - points), { ...link, reason: 'usage beyond the hold' }),
+      )
+    }
+    return staged
+  }
+
+  /** Writes staged entries (alone; a task repository writes them with its own records). */
+  async commit(entries: LedgerEntry[]): Promise<void> {
+    const ref = await this.journal.commit(entries.map((e) => this.entries.op(e)))
+    this.entries.applied(entries, ref)
+  }
+
+  op(entry: LedgerEntry) {
+    return this.entries.op(entry)
+  }
+
+  applied(entries: LedgerEntry[], ref: Parameters<JournaledCollection<LedgerEntry>['applied']>[1]) {
+    this.entries.applied(entries, ref)
+  }
+
+  private stage(userId: string, kind: LedgerKind, points: number, extra: Partial<LedgerEntry>): LedgerEntry {
+    const before = this.wallets.get(userId) ?? { balance: 0, frozen: 0 }
+    const after = applyEntry(before, { kind, points })
+    const entry: LedgerEntry = {
+      id: randomUUID(),
+      userId,
+      kind,
+      points,
+      ...extra,
+      createdAt: Date.now(),
+      balance: round(after.balance),
+      frozen: round(after.frozen),
+    }
+    this.account(entry)
+    return entry
+  }
+
+  private account(entry: LedgerEntry) {
+    const before = this.wallets.get(entry.userId) ?? { balance: 0, frozen: 0 }
+    this.wallets.set(entry.userId, applyEntry(before, entry))
+    if (entry.kind === 'hold' && entry.holdKey) {
+      this.holds.set(entry.holdKey, {
+        holdKey: entry.holdKey,
+        userId: entry.userId,
+        points: entry.points,
+        taskId: entry.taskId,
+      })
+    } else if ((entry.kind === 'commit' || entry.kind === 'release') && entry.holdKey) {
+      this.holds.delete(entry.holdKey)
+    }
+    let list = this.byUser.get(entry.userId)
+    if (!list) this.byUser.set(entry.userId, (list = []))
+    list.push({ seq: ++this.seq, id: entry.id })
+  }
+}
