@@ -16,6 +16,8 @@ import { createHookRunner } from './events/plugin-hooks.js'
 import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
+import { createNotifier } from './notify/notifier.js'
+import { createTicketStore } from './notify/tickets.js'
 import { createWorkerPool } from './run/pool.js'
 import { loadProviders, type ProviderCatalog } from './run/providers.js'
 import { Scheduler } from './run/scheduler.js'
@@ -118,6 +120,10 @@ export async function createGantry(
       retentionSchedule: config.sweepRetentionCron,
     },
   })
+  const notifier = createNotifier({ dataDir: config.dataDir, log })
+  await notifier.open()
+  notifier.attach(bus)
+  const shutdownSignal = new AbortController()
   const hooks = createHookRunner(providers.hooks, log)
   hooks.attach(bus)
   const metrics = createGantryMetrics(bus, () =>
@@ -134,6 +140,7 @@ export async function createGantry(
     sweeper,
     bus,
     hooks,
+    notify: { notifier, tickets: createTicketStore(), jwt, log, shutdown: shutdownSignal.signal },
     jwt,
     metrics,
     bodyLimitBytes: config.bodyLimitBytes,
@@ -184,6 +191,7 @@ export async function createGantry(
     async stop() {
       if (shuttingDown) return
       shuttingDown = true
+      shutdownSignal.abort()
       await closeServer(server, config.shutdownGraceMs)
       sweeper.stop()
       // running tasks get the grace period; the rest stay in the store for the next start
@@ -192,6 +200,7 @@ export async function createGantry(
       await callbacks.stop()
       await definitions.close()
       await pool.destroy()
+      await notifier.close()
       await store.close()
       log('info', 'gantry stopped')
     },

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { JwtOptions } from '../auth/jwt.js'
 import { GantryError } from '../errors.js'
+import { type NotifyRoutesDeps, notifyRoutes } from '../notify/routes.js'
 import { requireAdmin, requireAuth } from './auth.js'
 import { limitBody } from './body-limit.js'
 import type { AppEnv } from './env.js'
@@ -13,6 +14,7 @@ import { workflowListRoutes } from './routes/workflows.js'
 
 export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps, TaskRoutesDeps, CreditRoutesDeps {
   jwt: JwtOptions
+  notify: NotifyRoutesDeps
   bodyLimitBytes: number
   metrics: { render(): string }
   isShuttingDown(): boolean
@@ -49,6 +51,8 @@ export function createApp(deps: AppDeps) {
   app.use('/api/ability-tasks/*', auth)
   app.use('/api/ability-tasks', auth)
   app.route('/api/ability-tasks', taskRoutes(deps))
+
+  app.route('/api/notify/v1', notifyRoutes(deps.notify))
 
   app.use('/api/credits/*', auth)
   app.use('/api/wallet', auth)

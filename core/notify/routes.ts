@@ -27,6 +27,8 @@ export interface NotifyRoutesDeps {
   /** One write stalled this long cuts the client off; default 30 s. */
   writeTimeoutMs?: number
   log?(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void
+  /** Aborted when the server shuts down: every stream ends, so closing does not wait on them. */
+  shutdown?: AbortSignal
 }
 
 interface StreamRequest {
@@ -62,9 +64,13 @@ export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
       destroySocket,
       onClose(reason) {
         unsubscribe()
+        deps.shutdown?.removeEventListener('abort', onShutdown)
         log('info', 'notify: stream closed', { userId: caller.id, reason })
       },
     })
+
+    const onShutdown = () => connection.close('server shutting down')
+    deps.shutdown?.addEventListener('abort', onShutdown, { once: true })
 
     // ids on the wire strictly increase: anything at or below this was sent or skipped
     let upTo = 0
