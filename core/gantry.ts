@@ -3,6 +3,7 @@
  * scheduler, tasks, callbacks, sweeps, bus and HTTP. `start()` recovers
  * unfinished tasks and listens; `stop()` drains and flushes.
  */
+import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { type ServerType, serve } from '@hono/node-server'
 import { loadDataSecrets } from './auth/data-secrets.js'
@@ -124,6 +125,8 @@ export async function createGantry(
   await notifier.open()
   notifier.attach(bus)
   const shutdownSignal = new AbortController()
+  // every open SSE stream listens for the shutdown
+  setMaxListeners(0, shutdownSignal.signal)
   const hooks = createHookRunner(providers.hooks, log)
   hooks.attach(bus)
   const metrics = createGantryMetrics(bus, () =>

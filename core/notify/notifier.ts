@@ -84,9 +84,9 @@ export function createNotifier(opts: NotifierOptions): Notifier {
   function publish(type: string, userId: string, payload: unknown): NotifyEvent {
     // before open the highest stored id is unknown, and a reused id would break replay
     if (state === 'new') throw new GantryError('INTERNAL', 'notifier.publish called before open()')
-    // a copy: the event is what was true now, even if the emitter later changes its object
-    const snapshot = payload === undefined ? null : JSON.parse(JSON.stringify(payload))
-    const e: NotifyEvent = { id: ++last, type, userId, payload: snapshot, at: Date.now() }
+    // no copy: every publisher hands over an object made for the event (a task view, a wallet
+    // snapshot), which nothing changes afterwards; copying each one halved task throughput
+    const e: NotifyEvent = { id: ++last, type, userId, payload: payload ?? null, at: Date.now() }
     window.push(e)
     if (state === 'open') {
       store

@@ -1,0 +1,187 @@
+/**
+ * 1. 1,000 SSE clients (one user each) connected to a real Gantry over HTTP
+ *    while tasks produce 1,000 status events a second: delivery latency p50/p99
+ *    and the server's RSS over the run.
+ * 2. 10,000 priced tasks through the ledger beside 10,000 unpriced ones.
+ *
+ *   npm run bench:events      (BENCH_CLIENTS=1000 BENCH_RATE=1000 BENCH_SECONDS=60 BENCH_TASKS=10000)
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Agent, request } from 'undici'
+import { signToken } from '../core/auth/jwt.js'
+import { loadConfig } from '../core/config.js'
+import { createGantry } from '../core/gantry.js'
+import { createLogger } from '../core/logger.js'
+import type { AbilityTask } from '../core/tasks/types.js'
+
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000)
+const RATE = Number(process.env.BENCH_RATE ?? 1000)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
+const TASKS = Number(process.env.BENCH_TASKS ?? 10_000)
+const SECRET = 'bench-secret'
+
+const pct = (values: number[], p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+
+async function startGantry(root: string) {
+  const config = loadConfig({
+    PORT: '0',
+    GANTRY_DATA_DIR: join(root, `data-${Date.now()}`),
+    GANTRY_ABILITIES_DIR: join(root, 'abilities'),
+    GANTRY_WORKFLOWS_DIR: join(root, 'workflows'),
+    GANTRY_JWT_SECRET: SECRET,
+    GANTRY_LOG_LEVEL: 'warn',
+  })
+  const gantry = await createGantry(config, createLogger('warn'))
+  await gantry.start()
+  return gantry
+}
+
+async function sseRun(root: string) {
+  const gantry = await startGantry(root)
+  const agent = new Agent({ connections: CLIENTS + 10, pipelining: 0 })
+  const latencies: number[] = []
+  let received = 0
+  const streams = await Promise.all(
+    Array.from({ length: CLIENTS }, async (_, i) => {
+      const token = signToken({ sub: `user-${i}`, role: 'user' }, { secret: SECRET })
+      const res = await request(`${gantry.url}/api/notify/v1/stream`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}` },
+      })
+      let buffer = ''
+      res.body.setEncoding('utf8')
+      res.body.on('data', (chunk: string) => {
+        buffer += chunk
+        let end = buffer.indexOf('\n\n')
+        while (end !== -1) {
+          const frame = buffer.slice(0, end)
+          buffer = buffer.slice(end + 2)
+          const data = /^data: (.*)$/m.exec(frame)?.[1]
+          if (data) {
+            const sentAt = JSON.parse(data).payload?.metadata?.sentAt
+            if (typeof sentAt === 'number') {
+              latencies.push(performance.timeOrigin + performance.now() - sentAt)
+              received++
+            }
+          }
+          end = buffer.indexOf('\n\n')
+        }
+      })
+      return res
+    }),
+  )
+
+  // status events as tasks produce them, spread over the clients' users
+  const rss: number[] = []
+  const perTick = Math.max(1, Math.round(RATE / 100))
+  let sent = 0
+  const started = Date.now()
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      for (let i = 0; i < perTick; i++, sent++) {
+        const task = {
+          id: `t-${sent}`,
+          seq: sent,
+          abilityId: 'noop',
+          executorId: 'm',
+          userId: `user-${sent % CLIENTS}`,
+          status: 'running',
+          priority: 0,
+          progress: 50,
+          attempts: 1,
+          payload: { inputs: {}, metadata: { sentAt: performance.timeOrigin + performance.now() } },
+          createdAt: Date.now(),
+        } satisfies AbilityTask
+        gantry.bus.emit('ability-task.status', { task })
+      }
+      if (sent % RATE < perTick) rss.push(process.memoryUsage.rss())
+      if (Date.now() - started >= SECONDS * 1000) {
+        clearInterval(timer)
+        resolve()
+      }
+    }, 10)
+  })
+  await new Promise((r) => setTimeout(r, 500))
+  for (const res of streams) res.body.destroy()
+  await agent.close()
+  await gantry.stop()
+  return { sent, received, p50: pct(latencies, 50), p99: pct(latencies, 99), rss }
+}
+
+async function ledgerRun(root: string, abilityId: string) {
+  const gantry = await startGantry(root)
+  const caller = { id: 'payer', role: 'user' as const }
+  await gantry.store.ledger.grant('payer', TASKS * 10, 'bench', 'bench')
+  let done = 0
+  let finish!: () => void
+  const ended = new Promise<void>((resolve) => (finish = resolve))
+  gantry.bus.on('ability-task.status', ({ task }) => {
+    if ((task.status === 'succeeded' || task.status === 'failed') && ++done === TASKS) finish()
+  })
+  const t0 = performance.now()
+  let next = 0
+  await Promise.all(
+    Array.from({ length: 256 }, async () => {
+      while (next++ < TASKS) {
+        const { task } = gantry.tasks.prepare({ caller, abilityId, payload: { inputs: {} }, priority: 0 })
+        await gantry.tasks.accept(task)
+      }
+    }),
+  )
+  await ended
+  const tasksPerSecond = TASKS / ((performance.now() - t0) / 1000)
+  const wallet = await gantry.store.ledger.wallet('payer')
+  await gantry.stop()
+  return { tasksPerSecond, wallet }
+}
+
+const root = await mkdtemp(join(tmpdir(), 'gantry-bench-events-'))
+await mkdir(join(root, 'abilities'))
+await writeFile(
+  join(root, 'abilities/noop.yaml'),
+  `kind: Executor
+id: m
+provider: mock
+maxConcurrency: 64
+---
+kind: Ability
+id: noop
+name: No-op
+executor: m
+---
+kind: Ability
+id: noop-priced
+name: No-op, priced
+executor: m
+pricing: { base: 3 }
+`,
+)
+try {
+  const sse = await sseRun(root)
+  const growth = sse.rss.length > 2 ? sse.rss.at(-1)! - sse.rss[1] : 0
+  console.log(`${CLIENTS} SSE clients, ${RATE} status events/s for ${SECONDS} s (one user per client)`)
+  console.log(
+    `  delivered ${sse.received} of ${sse.sent}; latency p50 ${sse.p50.toFixed(1)} ms, p99 ${sse.p99.toFixed(1)} ms (target p99 < 100 ms)`,
+  )
+  console.log(
+    `  RSS (server and clients in one process): start ${mb(sse.rss[0] ?? 0)}, after 1 s ${mb(sse.rss[1] ?? 0)}, end ${mb(sse.rss.at(-1) ?? 0)}, growth ${mb(growth)}`,
+  )
+
+  const free = await ledgerRun(root, 'noop')
+  const priced = await ledgerRun(root, 'noop-priced')
+  console.log(`${TASKS} tasks through the ledger`)
+  console.log(
+    `  unpriced ${free.tasksPerSecond.toFixed(0)} tasks/s, priced ${priced.tasksPerSecond.toFixed(0)} tasks/s`,
+  )
+  console.log(
+    `  ratio ${(priced.tasksPerSecond / free.tasksPerSecond).toFixed(2)} (target >= 0.80); wallet after: ${JSON.stringify(priced.wallet)}`,
+  )
+} finally {
+  await rm(root, { recursive: true, force: true })
+}
