@@ -25,6 +25,8 @@ import { Scheduler } from './run/scheduler.js'
 import { createLowdbStore, type LowdbStore } from './store/lowdb/index.js'
 import { createSweeper, type Sweeper } from './sweeps/sweeper.js'
 import { createTaskRunner, type TaskRunner } from './tasks/task-runner.js'
+import { ENDED } from './tasks/types.js'
+import { createWorkflowEngine, type WorkflowEngine } from './workflows/engine.js'
 
 export interface Gantry {
   readonly config: Config
@@ -32,6 +34,7 @@ export interface Gantry {
   readonly store: LowdbStore
   readonly definitions: DefinitionLoader
   readonly tasks: TaskRunner
+  readonly workflows: WorkflowEngine
   readonly sweeper: Sweeper
   readonly bus: EventBus
   /** The URL it listens on, once started. */
@@ -109,6 +112,17 @@ export async function createGantry(
     onDeliveryQueued: () => callbacks.kick(),
     log,
   })
+  const workflows = createWorkflowEngine({
+    store,
+    tasks,
+    bus,
+    definitions: currentDefinitions,
+    onDeliveryQueued: () => callbacks.kick(),
+    log,
+  })
+  bus.on('ability-task.status', ({ task }) => {
+    if (task.job && ENDED.has(task.status)) workflows.onTaskEnded(task)
+  })
   const sweeper = createSweeper({
     store,
     tasks,
@@ -140,6 +154,7 @@ export async function createGantry(
     scheduler,
     store,
     tasks,
+    workflows,
     sweeper,
     bus,
     hooks,
@@ -163,6 +178,7 @@ export async function createGantry(
     store,
     definitions,
     tasks,
+    workflows,
     sweeper,
     bus,
     devAdminToken: config.jwtSecret
@@ -174,6 +190,8 @@ export async function createGantry(
       await sweeper.reconcileHolds(true)
       const recovered = await tasks.recover()
       if (Object.values(recovered).some((n) => n > 0)) log('info', 'tasks recovered', recovered)
+      const jobsResumed = await workflows.recover()
+      if (jobsResumed) log('info', 'workflow jobs resumed', { jobs: jobsResumed })
       callbacks.start()
       sweeper.start()
       definitions.watch()

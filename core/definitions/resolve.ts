@@ -8,6 +8,7 @@
  * nothing more is refused.
  */
 import { checkConfig } from './build-defs.js'
+import { checkStepInputs } from './build-workflow.js'
 import type { Problem } from './definition-error.js'
 import type { LoadedDef, ParsedFile } from './loaded.js'
 import type { AbilityDef, DefinitionError, ExecutorDef, ProviderInfo, WorkflowDef } from './types.js'
@@ -117,6 +118,7 @@ function checkVersions(input: ResolveInput, inForce: ReadonlyMap<string, ParsedF
           fail(file, d, { path: ['steps', i, 'ability'], message })
         }
       })
+      for (const p of checkStepInputs(d.def, sets.abilities)) fail(file, d, p)
     }
   }
   return { errors, sets }

@@ -9,10 +9,16 @@ import { errorResponse } from './errors.js'
 import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
 import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
 import { type CreditRoutesDeps, creditRoutes } from './routes/credits.js'
+import { type JobRoutesDeps, jobRoutes } from './routes/jobs.js'
 import { type TaskRoutesDeps, taskRoutes } from './routes/tasks.js'
 import { workflowListRoutes } from './routes/workflows.js'
 
-export interface AppDeps extends AbilityRoutesDeps, AdminRoutesDeps, TaskRoutesDeps, CreditRoutesDeps {
+export interface AppDeps
+  extends AbilityRoutesDeps,
+    AdminRoutesDeps,
+    TaskRoutesDeps,
+    CreditRoutesDeps,
+    JobRoutesDeps {
   jwt: JwtOptions
   notify: NotifyRoutesDeps
   bodyLimitBytes: number
@@ -43,7 +49,13 @@ export function createApp(deps: AppDeps) {
   )
 
   app.route('/api/abilities', abilityListRoutes(deps))
+  const jobs = jobRoutes(deps)
+  app.use('/api/workflows/:id/jobs', auth)
+  app.route('/api/workflows', jobs.start)
   app.route('/api/workflows', workflowListRoutes(deps.definitions))
+  app.use('/api/workflow-jobs', auth)
+  app.use('/api/workflow-jobs/*', auth)
+  app.route('/api/workflow-jobs', jobs.jobs)
 
   app.use('/api/abilities/:id/invoke', auth)
   app.route('/api/abilities', abilityInvokeRoutes(deps))

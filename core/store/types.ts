@@ -7,6 +7,7 @@
 import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
 import type { LedgerEntry, Wallet } from '../ledger/types.js'
 import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
+import type { JobQuery, WorkflowJob } from '../workflows/types.js'
 
 export interface Page<T> {
   items: T[]
@@ -135,6 +136,21 @@ export interface LedgerRepository {
   verify(): Promise<LedgerDifference[]>
 }
 
+export interface JobRepository {
+  /** Stores a new job (with its idempotency record) in one atomic write. */
+  insert(job: WorkflowJob, idempotency?: IdempotencyRecord): Promise<void>
+  /** Replaces a job, with callback deliveries to queue in the same write. */
+  save(job: WorkflowJob, deliveries?: CallbackDelivery[]): Promise<void>
+  get(id: string): Promise<WorkflowJob | undefined>
+  /** Newest first. */
+  list(query: JobQuery): Promise<Page<WorkflowJob>>
+  unfinished(): Promise<WorkflowJob[]>
+  /** A job not yet ended whose singleton key is `key`. */
+  activeWithSingleton(key: string): Promise<WorkflowJob | undefined>
+  /** Retention: drops ended and consumed jobs that finished before `before`. */
+  removeFinishedBefore(before: number): Promise<number>
+}
+
 export interface Store {
   readonly kind: string
   /** Takes ownership of the storage (a second owner is refused) and loads what is needed. */
@@ -146,4 +162,5 @@ export interface Store {
   readonly idempotency: IdempotencyRepository
   readonly outbox: OutboxRepository
   readonly ledger: LedgerRepository
+  readonly jobs: JobRepository
 }

@@ -25,6 +25,7 @@ export interface SweepReport {
   queuedTimedOut: number
   stuckFailed: number
   tasksRemoved: number
+  jobsRemoved: number
   logsRemoved: number
   callbacksRemoved: number
   idempotencyKeysRemoved: number
@@ -108,6 +109,7 @@ export function createSweeper(deps: {
     const before = now - options.retentionMs
     const report = {
       tasksRemoved: await store.tasks.removeEndedBefore(before),
+      jobsRemoved: await store.jobs.removeFinishedBefore(before),
       logsRemoved: await store.logs.removeBefore(before),
       callbacksRemoved: await store.outbox.removeSettledBefore(before),
       idempotencyKeysRemoved: await store.idempotency.removeBefore(now - IDEMPOTENCY_TTL_MS),

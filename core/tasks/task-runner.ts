@@ -34,6 +34,8 @@ export interface NewTask {
   abilityId: string
   payload: AbilityInvokePayload
   priority: number
+  job?: AbilityTask['job']
+  overrides?: AbilityTask['overrides']
 }
 
 /** What a task in this process is doing right now. */
@@ -94,6 +96,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       attempts: 0,
       // the inputs with their defaults, so a retry after a reload runs what was accepted
       payload: { ...input.payload, inputs: call.inputs, executorId: call.executor.id },
+      ...(input.job ? { job: input.job } : {}),
+      ...(input.overrides ? { overrides: input.overrides } : {}),
       createdAt: Date.now(),
     }
     prepared.set(task, { call, version: deps.definitions().version })
@@ -107,11 +111,15 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   function prepareFor(task: AbilityTask): PreparedCall {
     const set = deps.definitions()
     const cached = prepared.get(task)
-    if (cached && cached.version === set.version) {
-      // the payload may have gained metadata since (plugin hooks)
-      return { ...cached.call, payload: task.payload, metadata: task.payload.metadata ?? {} }
-    }
-    return prepareCall(set, deps.providers, task.abilityId, task.payload)
+    // the payload may have gained metadata since (plugin hooks)
+    const call =
+      cached && cached.version === set.version
+        ? { ...cached.call, payload: task.payload, metadata: task.payload.metadata ?? {} }
+        : prepareCall(set, deps.providers, task.abilityId, task.payload)
+    const { retry, timeoutMs } = task.overrides ?? {}
+    return retry || timeoutMs
+      ? { ...call, retry: retry ?? call.retry, timeoutMs: timeoutMs ?? call.timeoutMs }
+      : call
   }
 
   function start(task: AbilityTask, resume = false) {
@@ -409,7 +417,12 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           counts.resumed++
           start(task, true)
         } else {
-          const retry = deps.definitions().abilities.get(task.abilityId)?.retry?.max ?? 0
+          const set = deps.definitions()
+          const retry =
+            task.overrides?.retry?.max ??
+            set.abilities.get(task.abilityId)?.retry?.max ??
+            set.executors.get(task.executorId)?.retry?.max ??
+            0
           if (task.attempts <= retry) {
             const requeued: AbilityTask = { ...task, status: 'queued' }
             if (await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })) {

@@ -30,6 +30,10 @@ export interface AbilityTask {
   /** When a retry may start. */
   runAfter?: number
   callback?: { deliveryId: string }
+  /** A workflow step's task: its job, step and forEach item. */
+  job?: { jobId: string; stepId: string; item: number }
+  /** A workflow step's own retry and timeout, over the ability's. */
+  overrides?: { retry?: { max: number; backoffMs: number }; timeoutMs?: number }
   createdAt: number
   startedAt?: number
   finishedAt?: number

@@ -167,7 +167,7 @@ describe('refused files are reported at the YAML node at fault', () => {
         'id: w',
         'steps:',
         '  - { id: a, ability: echo, needs: [b] }',
-        '  - { id: b, ability: ech }',
+        '  - { id: b, ability: ech, needs: [] }',
       ],
       'c.yaml': [
         'kind: Workflow',

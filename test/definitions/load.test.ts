@@ -146,6 +146,8 @@ describe('loading definitions', () => {
         ability: 'echo',
         // biome-ignore lint/suspicious/noTemplateCurlyInString: YAML text, not a JS template
         with: { text: 'views of ${{ params.name }}' },
+        // the first step, with no needs, runs at the start
+        needs: [],
         continueOnError: false,
         source: { file, line: 5, col: 5 },
       },

@@ -6,9 +6,11 @@ import type { CallbackDelivery } from '../../callbacks/types.js'
 import { GantryError } from '../../errors.js'
 import type { LedgerEntry } from '../../ledger/types.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
+import type { WorkflowJob } from '../../workflows/types.js'
 import type { Store } from '../types.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import { LowdbIdempotencyRepository } from './idempotency-repository.js'
+import { LowdbJobRepository } from './job-repository.js'
 import { Journal } from './journal.js'
 import { JournaledCollection } from './journaled-collection.js'
 import { LowdbLedgerRepository } from './ledger-repository.js'
@@ -50,11 +52,13 @@ export function createLowdbStore(dataDir: string): LowdbStore {
     (e) => e.id,
     () => false,
   )
+  const jobs = new JournaledCollection<WorkflowJob>('job', journal, (j) => j.id)
   const collections = new Map<string, JournaledCollection<any>>(
-    [tasks, idem, outbox, entries].map((c) => [c.name, c]),
+    [tasks, idem, outbox, entries, jobs].map((c) => [c.name, c]),
   )
   const ledger = new LowdbLedgerRepository(journal, entries)
   const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox, ledger)
+  const jobRepo = new LowdbJobRepository(journal, jobs, idem, outbox)
   let unlock: (() => void) | undefined
 
   async function checkFormat() {
@@ -79,6 +83,7 @@ export function createLowdbStore(dataDir: string): LowdbStore {
     idempotency: new LowdbIdempotencyRepository(idem),
     outbox: new LowdbOutboxRepository(journal, outbox),
     ledger,
+    jobs: jobRepo,
     async open() {
       await mkdir(dataDir, { recursive: true })
       unlock = acquireDataDirLock(dataDir)
@@ -89,6 +94,7 @@ export function createLowdbStore(dataDir: string): LowdbStore {
           collections.get(op.c)?.replay(op, ref)
           if (op.c === 'task') taskRepo.noteReplayed(op.v as AbilityTask)
           else if (op.c === 'ledger') ledger.noteReplayed(op.v as LedgerEntry)
+          else if (op.c === 'job') jobRepo.noteReplayed(op.v as WorkflowJob)
         })
         taskRepo.orderReplayed()
       } catch (err) {

@@ -1,0 +1,101 @@
+import { Hono } from 'hono'
+import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
+import { GantryError } from '../../errors.js'
+import type { Caller } from '../../run/types.js'
+import type { Store } from '../../store/types.js'
+import {
+  fingerprint,
+  InFlightKeys,
+  idempotencyScope,
+  keyReused,
+  readIdempotencyKey,
+} from '../../tasks/idempotency.js'
+import type { WorkflowEngine } from '../../workflows/engine.js'
+import { viewJob } from '../../workflows/job-view.js'
+import type { WorkflowJob } from '../../workflows/types.js'
+import type { AppEnv } from '../env.js'
+import { pageLimit } from '../query.js'
+import { readJsonObject } from '../read-body.js'
+
+export interface JobRoutesDeps {
+  store: Store
+  workflows: WorkflowEngine
+  allowPrivateCallbacks: boolean
+}
+
+/** `POST /api/workflows/:id/jobs` and `/api/workflow-jobs`: start, get, list, consume, cancel, retry. */
+export function jobRoutes(deps: JobRoutesDeps) {
+  const inFlight = new InFlightKeys()
+
+  const view = async (job: WorkflowJob) => viewJob(job, await deps.workflows.tasksOf(job))
+
+  async function ownJob(caller: Caller, id: string): Promise<WorkflowJob> {
+    const job = await deps.store.jobs.get(id)
+    if (!job || (caller.role !== 'admin' && job.userId !== caller.id)) {
+      throw new GantryError('NOT_FOUND', `workflow job '${id}' not found`)
+    }
+    return job
+  }
+
+  const start = new Hono<AppEnv>().post('/:id/jobs', async (c) => {
+    const key = readIdempotencyKey(c.req.header('idempotency-key'))
+    const body = await readJsonObject(c)
+    const caller = c.get('caller')
+    const { projectId, params, callbackUrl, callbackHeaders } = body as Record<string, any>
+    if (projectId !== undefined && typeof projectId !== 'string') {
+      throw new GantryError('VALIDATION_FAILED', 'projectId must be a string')
+    }
+    if (callbackUrl !== undefined) {
+      if (typeof callbackUrl !== 'string')
+        throw new GantryError('VALIDATION_FAILED', 'callbackUrl must be a string')
+      await assertCallbackAllowed(callbackUrl, deps.allowPrivateCallbacks)
+    }
+    const input = { caller, workflowId: c.req.param('id'), projectId, params, callbackUrl, callbackHeaders }
+    const answer = (job: WorkflowJob) => view(job).then((shown) => c.json({ jobId: job.id, job: shown }, 202))
+    if (!key) return answer((await deps.workflows.start(input)).job)
+    const scope = idempotencyScope(caller.id, `job:${key}`)
+    const print = fingerprint(`POST /api/workflows/${input.workflowId}/jobs`, body)
+    const release = inFlight.claim(scope)
+    try {
+      const seen = await deps.store.idempotency.get(scope)
+      if (seen) {
+        if (seen.fingerprint !== print) throw keyReused()
+        const first = seen.jobId ? await deps.store.jobs.get(seen.jobId) : undefined
+        if (!first) throw new GantryError('NOT_FOUND', 'the job this Idempotency-Key created is gone')
+        c.header('Idempotent-Replayed', 'true')
+        return answer(first)
+      }
+      const record = { scope, fingerprint: print, status: 202, createdAt: Date.now() }
+      const { job } = await deps.workflows.start(input, { ...record, jobId: undefined })
+      return answer(job)
+    } finally {
+      release()
+    }
+  })
+
+  const jobs = new Hono<AppEnv>()
+    .get('/', async (c) => {
+      const caller = c.get('caller')
+      const page = await deps.store.jobs.list({
+        userId: caller.role === 'admin' ? c.req.query('userId') : caller.id,
+        projectId: c.req.query('projectId'),
+        active: c.req.query('active') === 'true',
+        limit: pageLimit(c.req.query('limit')),
+        cursor: c.req.query('cursor'),
+      })
+      const items = await Promise.all(page.items.map(view))
+      return c.json(page.nextCursor ? { items, nextCursor: page.nextCursor } : { items })
+    })
+    .get('/:id', async (c) => c.json(await view(await ownJob(c.get('caller'), c.req.param('id')))))
+    .post('/:id/consume', async (c) =>
+      c.json(await view(await deps.workflows.consume(await ownJob(c.get('caller'), c.req.param('id'))))),
+    )
+    .post('/:id/cancel', async (c) =>
+      c.json(await view(await deps.workflows.cancel(await ownJob(c.get('caller'), c.req.param('id'))))),
+    )
+    .post('/:id/retry', async (c) =>
+      c.json(await view(await deps.workflows.retry(await ownJob(c.get('caller'), c.req.param('id'))))),
+    )
+
+  return { start, jobs }
+}

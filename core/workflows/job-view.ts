@@ -1,0 +1,46 @@
+import type { AbilityTask } from '../tasks/types.js'
+import type { WorkflowJob } from './types.js'
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
+
+/** A job as clients see it (CONTRACT §3): status, progress, each step and each step task. */
+export function viewJob(job: WorkflowJob, tasks: AbilityTask[] = []) {
+  const byId = new Map(tasks.map((t) => [t.id, t]))
+  return {
+    id: job.id,
+    workflowId: job.workflowId,
+    userId: job.userId,
+    projectId: job.projectId ?? null,
+    params: job.params,
+    status: job.status,
+    progress: job.progress,
+    output: job.output ?? null,
+    error: job.error ?? null,
+    consumed: job.consumed,
+    createdAt: iso(job.createdAt),
+    startedAt: iso(job.startedAt),
+    finishedAt: iso(job.finishedAt),
+    consumedAt: iso(job.consumedAt),
+    steps: job.plan.steps.map((s) => ({
+      id: s.id,
+      ability: s.ability,
+      status: job.steps[s.id].status,
+      output: job.steps[s.id].output ?? null,
+      error: job.steps[s.id].error ?? null,
+    })),
+    tasks: job.plan.steps.flatMap((s) =>
+      job.steps[s.id].taskIds.map((taskId, item) => {
+        const task = byId.get(taskId)
+        return {
+          stepId: s.id,
+          item,
+          taskId,
+          status: task?.status ?? 'queued',
+          progress: task?.progress ?? 0,
+          result: task?.resultPayload ?? null,
+          error: task?.errorCode ? { code: task.errorCode, message: task.errorMessage ?? '' } : null,
+        }
+      }),
+    ),
+  }
+}
