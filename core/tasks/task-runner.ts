@@ -251,8 +251,18 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       return undefined
     }
     if (reply.error.code === 'CANCELED') {
-      // stopped by a shutdown, not by a user: left running in the store for recovery
-      if (stopping) return undefined
+      if (stopping) {
+        // stopped by a shutdown, not by a user or a fault: back in the queue for the next start,
+        // without spending the attempt
+        const requeued: AbilityTask = {
+          ...task,
+          status: 'queued',
+          attempts: task.attempts - 1,
+          externalId: task.externalId,
+        }
+        await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })
+        return undefined
+      }
       await finish(
         task,
         { status: 'canceled', logId, errorCode: 'CANCELED', errorMessage: 'canceled' },

@@ -155,7 +155,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     for (const step of job.plan.steps) {
       const state = job.steps[step.id]
-      if (state.status === 'running') await settleStep(job, step, state)
+      if (state.status === 'running') await settleStep(step, state)
     }
     let failed = blockingFailure(job)
     if (!failed) {
@@ -246,7 +246,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
   }
 
-  async function settleStep(job: WorkflowJob, step: JobPlan['steps'][number], state: StepState) {
+  async function settleStep(step: JobPlan['steps'][number], state: StepState) {
     let open = 0
     for (const [i, taskId] of state.taskIds.entries()) {
       if (state.results[i] !== null && state.results[i] !== undefined) continue

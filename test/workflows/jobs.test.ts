@@ -273,3 +273,44 @@ describe('workflow jobs', () => {
     expect(other.status).toBe(404)
   })
 })
+
+describe('a workflow job across a restart', () => {
+  it('resumes from its completed steps: a succeeded step is not run again, and the job completes', async () => {
+    const upstream = await startUpstream()
+    const files = {
+      'defs.yaml': `${defs(upstream.url)}---
+kind: Workflow
+id: long
+name: Long
+steps:
+  - { id: one, ability: work, with: { name: one } }
+  - { id: two, ability: work, with: { name: two, holdMs: 1500 } }
+  - { id: three, ability: work, with: { name: three } }
+`,
+    }
+    const env = { GANTRY_PLUGINS: join(FIXTURE_PLUGINS, 'upstream.ts'), GANTRY_SHUTDOWN_GRACE: '100ms' }
+    let g = await startGantry({ files, env })
+    try {
+      const res = await g.api('/api/workflows/long/jobs', { body: { params: {} } })
+      await eventually(() => upstream.calls.get('two') === 1)
+      const root = g.root
+      await g.stop({ keep: true })
+      g = await startGantry({ root, env })
+      const job = await eventually(async () => {
+        const j = (await g.api(`/api/workflow-jobs/${res.body.jobId}`)).body
+        return j.status === 'completed' ? j : undefined
+      }, 10_000)
+      expect(job.steps.map((s: { status: string }) => s.status)).toEqual([
+        'succeeded',
+        'succeeded',
+        'succeeded',
+      ])
+      expect([upstream.calls.get('one'), upstream.calls.get('two'), upstream.calls.get('three')]).toEqual([
+        1, 2, 1,
+      ])
+    } finally {
+      await g.stop()
+      await upstream.close()
+    }
+  })
+})
