@@ -94,7 +94,11 @@ export async function createGantry(
   }
   const currentDefinitions = () => definitions.current()
 
-  const pool = createWorkerPool({ maxWorkers: config.maxWorkers, callsPerWorker: config.callsPerWorker })
+  const pool = createWorkerPool({
+    maxWorkers: config.maxWorkers,
+    callsPerWorker: config.callsPerWorker,
+    onError: (err) => log('error', 'worker thread failed', { err }),
+  })
   const callbacks = createCallbackDispatcher({
     outbox: store.outbox,
     secret: config.webhookSecret ?? secrets.webhookSecret,

@@ -16,6 +16,8 @@ export interface PoolOptions {
   callsPerWorker?: number
   /** How long an aborted call may take to stop before its worker is ended. */
   abortGraceMs?: number
+  /** A worker failed outside any call. */
+  onError?(err: unknown): void
 }
 
 export interface CallOptions {
@@ -38,7 +40,7 @@ interface CallEntry {
   abortedWith?: 'TIMEOUT' | 'CANCELED'
 }
 
-const workerFile = new URL('./worker-entry.mjs', import.meta.url)
+const workerFile = new URL('./worker-entry.cjs', import.meta.url)
 
 /**
  * The one piscina pool every provider call runs on. A call past its timeout
@@ -57,6 +59,8 @@ export function createWorkerPool(options: PoolOptions): WorkerPool {
     workerData: { slots: slots.buffer },
     atomics: 'async',
   })
+  // a worker that fails outside a call (at start, say) must not take the server down
+  piscina.on('error', (err: unknown) => options.onError?.(err))
   const calls = new Map<string, CallEntry>()
   // threads we ended recently: calls that failed with them were bystanders, not culprits
   const endedThreads = new Set<number>()
