@@ -42,6 +42,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   const { store, bus } = deps
   // one advance at a time per job: task ends arrive together, and each reads then writes the job
   const queues = new Map<string, Promise<unknown>>()
+  // tasks that just ended, as their event carried them: settling a step need not read them back from disk
+  const justEnded = new Map<string, AbilityTask>()
 
   function serialized<T>(jobId: string, work: () => Promise<T>): Promise<T> {
     const previous = queues.get(jobId) ?? Promise.resolve()
@@ -83,13 +85,37 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
   }
 
+  /** What clients need to follow a job; the whole job is on GET /api/workflow-jobs/:id. */
+  function summaryOf(job: WorkflowJob) {
+    return {
+      id: job.id,
+      workflowId: job.workflowId,
+      projectId: job.projectId ?? null,
+      status: job.status,
+      progress: job.progress,
+      steps: job.plan.steps.map((s) => ({ id: s.id, status: job.steps[s.id].status })),
+      error: job.error ?? null,
+      ...(JOB_ENDED.has(job.status) ? { output: job.output ?? null } : {}),
+    }
+  }
+
+  /** Status, progress and each step's status: a change to any of them is announced. */
+  function signatureOf(job: WorkflowJob): string {
+    let signature = `${job.status}:${job.progress}`
+    for (const s of job.plan.steps) {
+      const state = job.steps[s.id]
+      signature += `|${state.status}:${state.results.filter((r) => r !== null).length}`
+    }
+    return signature
+  }
+
   function announce(job: WorkflowJob) {
     bus.emit('workflow-job.status', {
       jobId: job.id,
       userId: job.userId,
       status: job.status,
       progress: job.progress,
-      job: structuredClone(job),
+      job: summaryOf(job),
     })
   }
 
@@ -148,7 +174,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   async function advance(jobId: string): Promise<void> {
     const stored = await store.jobs.get(jobId)
     if (!stored || JOB_ENDED.has(stored.status)) return
-    const job: WorkflowJob = structuredClone(stored)
+    // changed in place (jobs are kept in memory) and written below; `before` says what moved
+    const job = stored
+    const before = signatureOf(job)
     if (job.status === 'pending') {
       job.status = 'running'
       job.startedAt = Date.now()
@@ -171,7 +199,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     if (failed) await failJob(job, failed[0], failed[1])
     else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) completeJob(job)
     job.progress = progressOf(job)
-    await persist(job, stored)
+    await persist(job, before)
   }
 
   /** A step that failed (or was canceled) without `continueOnError`: the job cannot complete. */
@@ -227,7 +255,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       state.results = prepared.map((t, i) => (t ? null : kept[i]))
       state.errors = prepared.map(() => null)
       // the job knows its tasks before they exist, so a crash in between leaves nothing untracked
-      await store.jobs.save(structuredClone(job))
+      await store.jobs.save(job)
       for (const task of prepared) {
         if (!task) continue
         try {
@@ -250,7 +278,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     let open = 0
     for (const [i, taskId] of state.taskIds.entries()) {
       if (state.results[i] !== null && state.results[i] !== undefined) continue
-      const task = await store.tasks.get(taskId)
+      const task = justEnded.get(taskId) ?? (await store.tasks.get(taskId))
+      justEnded.delete(taskId)
       if (!task) {
         // accepted by the job but never stored (a crash in between, or a refusal such as 402)
         state.errors[i] ??= { code: 'WORKER_CRASHED', message: 'the step task was never stored' }
@@ -348,9 +377,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     return total ? Math.round((done / total) * 100) : 0
   }
 
-  async function persist(job: WorkflowJob, before: WorkflowJob) {
+  async function persist(job: WorkflowJob, before: string) {
     const deliveries: CallbackDelivery[] = []
-    const ended = JOB_ENDED.has(job.status) && !JOB_ENDED.has(before.status)
+    const ended = JOB_ENDED.has(job.status) && !before.startsWith(`${job.status}:`) && !job.callback
     if (ended && job.callbackUrl) {
       const delivery = callbackFor(job)
       job.callback = { deliveryId: delivery.id }
@@ -358,7 +387,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     await store.jobs.save(job, deliveries)
     if (deliveries.length) deps.onDeliveryQueued?.()
-    if (JSON.stringify(job) !== JSON.stringify(before)) announce(job)
+    if (signatureOf(job) !== before) announce(job)
   }
 
   function callbackFor(job: WorkflowJob): CallbackDelivery {
@@ -391,6 +420,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     /** Call when a task ends: moves its job on. */
     onTaskEnded(task: AbilityTask) {
       if (task.job) {
+        justEnded.set(task.id, task)
+        // a task of a job that ended meanwhile is never settled: keep the map bounded
+        if (justEnded.size > 10_000) justEnded.delete(justEnded.keys().next().value!)
         serialized(task.job.jobId, () => advance(task.job!.jobId)).catch((err) =>
           deps.log('error', 'workflow: could not advance a job', {
             jobId: task.job!.jobId,
@@ -402,10 +434,10 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     async cancel(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = structuredClone((await store.jobs.get(job.id))!)
+        const current = (await store.jobs.get(job.id))!
         if (JOB_ENDED.has(current.status))
           throw new GantryError('CONFLICT', `job ${job.id} already ended (${current.status})`)
-        const before = structuredClone(current)
+        const before = signatureOf(current)
         await stopSteps(current)
         current.status = 'canceled'
         current.finishedAt = Date.now()
@@ -419,7 +451,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     /** Runs failed and canceled steps again; succeeded ones keep their outputs. */
     async retry(job: WorkflowJob): Promise<WorkflowJob> {
       await serialized(job.id, async () => {
-        const current = structuredClone((await store.jobs.get(job.id))!)
+        const current = (await store.jobs.get(job.id))!
         if (current.status !== 'failed' && current.status !== 'canceled') {
           throw new GantryError(
             'CONFLICT',
@@ -447,7 +479,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     async consume(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = structuredClone((await store.jobs.get(job.id))!)
+        const current = (await store.jobs.get(job.id))!
         current.consumed = true
         current.consumedAt = Date.now()
         await store.jobs.save(current)
