@@ -32,7 +32,8 @@ export class SegmentLog<T> {
   private current = 0
   private size = 0
   private handle?: FileHandle
-  private readers = new Map<number, FileHandle>()
+  // promises, so that two reads of one segment at once open it once (a second handle would leak)
+  private readers = new Map<number, Promise<FileHandle>>()
   private pending: { line: string; settle(ref: SegmentRef): void; fail(err: unknown): void }[] = []
   private dirty = false
   private syncTimer?: NodeJS.Timeout
@@ -91,11 +92,13 @@ export class SegmentLog<T> {
   }
 
   async read(ref: SegmentRef): Promise<T> {
-    let reader = this.readers.get(ref.segment)
-    if (!reader) {
-      reader = await open(join(this.dir, segmentName(ref.segment)), 'r')
-      this.readers.set(ref.segment, reader)
+    let opening = this.readers.get(ref.segment)
+    if (!opening) {
+      opening = open(join(this.dir, segmentName(ref.segment)), 'r')
+      this.readers.set(ref.segment, opening)
+      opening.catch(() => this.readers.delete(ref.segment))
     }
+    const reader = await opening
     const buf = Buffer.allocUnsafe(ref.length)
     await reader.read(buf, 0, ref.length, ref.offset)
     return JSON.parse(buf.toString('utf8'))
@@ -109,8 +112,9 @@ export class SegmentLog<T> {
   /** Removes a finished segment (retention); the one being written is kept. */
   async dropSegment(segment: number): Promise<void> {
     if (segment >= this.current) return
-    await this.readers.get(segment)?.close()
+    const reader = this.readers.get(segment)
     this.readers.delete(segment)
+    await (await reader)?.close()
     await unlink(join(this.dir, segmentName(segment))).catch(() => {})
   }
 
@@ -120,7 +124,7 @@ export class SegmentLog<T> {
     await this.sync()
     await this.handle?.close()
     this.handle = undefined
-    for (const reader of this.readers.values()) await reader.close()
+    for (const reader of this.readers.values()) await (await reader).close()
     this.readers.clear()
   }
 
