@@ -40,11 +40,14 @@ export function toRetry(raw: Doc | undefined): RetryPolicy | undefined {
 export function buildExecutor(doc: Doc, ctx: BuildContext): { def: ExecutorDef; problems: Problem[] } {
   const env = substituteEnv(doc.config ?? {}, ctx.env, ['config'])
   const config = env.value as Record<string, unknown>
-  const problems: Problem[] = [...env.problems]
+  const problems: Problem[] = []
+  // an executor whose secrets are not in this environment still loads, as not configured:
+  // its abilities are listed and answer ABILITY_EXECUTOR_NOT_CONFIGURED until the variables are set
+  const notConfigured = env.problems.map((p) => p.message)
   const provider = ctx.providers.get(doc.provider)
   if (!provider) {
     problems.push({ path: ['provider'], message: `unknown provider '${doc.provider}'` })
-  } else if (provider.configSchema) {
+  } else if (provider.configSchema && notConfigured.length === 0) {
     problems.push(...checkConfig(config, provider.configSchema, `provider '${provider.name}' configSchema`))
   }
   const def: ExecutorDef = {
@@ -57,6 +60,7 @@ export function buildExecutor(doc: Doc, ctx: BuildContext): { def: ExecutorDef; 
     poll: toPoll(doc.poll),
     config,
     description: doc.description,
+    ...(notConfigured.length ? { notConfigured } : {}),
     source: ctx.source,
   }
   return { def: dropUndefined(def), problems }

@@ -61,6 +61,8 @@ export interface Pricing {
 export interface ExecutorDef {
   id: string
   provider: string
+  /** Why it cannot run yet (an unset `${env:}` variable, say); absent when it is configured. */
+  notConfigured?: string[]
   maxConcurrency: number
   timeoutMs?: number
   queueTimeoutMs?: number

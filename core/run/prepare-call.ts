@@ -41,6 +41,12 @@ export function prepareCall(
       `executor '${executorId}' of ability '${abilityId}' is not configured`,
     )
   }
+  if (executor.notConfigured) {
+    throw new GantryError(
+      'ABILITY_EXECUTOR_NOT_CONFIGURED',
+      `executor '${executorId}' of ability '${abilityId}' is not configured: ${executor.notConfigured.join('; ')}`,
+    )
+  }
   const provider = providers.get(executor.provider)
   if (!provider) {
     throw new GantryError(

@@ -19,7 +19,9 @@ export interface ProviderCatalog {
 }
 
 /** Providers that ship with Gantry, each a module under plugins/. */
-export const BUILT_IN_PLUGINS = [new URL('../../plugins/mock/index.ts', import.meta.url)]
+export const BUILT_IN_PLUGINS = ['mock', 'openai'].map(
+  (name) => new URL(`../../plugins/${name}/index.ts`, import.meta.url),
+)
 
 /** Turns a GANTRY_PLUGINS entry (a path or a package name) into a module URL. */
 export function resolvePluginSpecifier(spec: string, cwd = process.cwd()): string {

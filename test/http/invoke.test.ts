@@ -162,7 +162,14 @@ describe('synchronous invoke', () => {
   it('shows executors with running and queued counts', async () => {
     const list = await g.api('/api/admin/executors')
     expect(list.body.items).toEqual([
-      { executorId: 'mock-exec', provider: 'mock', maxConcurrency: 4, running: 0, queued: 0 },
+      {
+        executorId: 'mock-exec',
+        provider: 'mock',
+        maxConcurrency: 4,
+        running: 0,
+        queued: 0,
+        configured: true,
+      },
     ])
     const one = await g.api('/api/admin/executors/mock-exec/queue-status')
     expect(one.body).toMatchObject({ running: 0, queued: 0, maxConcurrency: 4 })
@@ -176,5 +183,40 @@ describe('synchronous invoke', () => {
     expect(text).toMatch(/gantry_calls_total\{ability="echo",status="succeeded"\} \d+/)
     expect(text).toMatch(/gantry_call_duration_seconds_count\{ability="echo"\} \d+/)
     expect(text).toContain('gantry_executor_running{executor="mock-exec"} 0')
+  })
+})
+
+describe('an executor whose secrets are not set here', () => {
+  it('loads as not configured: its abilities are listed as not ready and answer ABILITY_EXECUTOR_NOT_CONFIGURED', async () => {
+    const g = await startGantry({
+      files: {
+        'remote.yaml': [
+          'kind: Executor',
+          'id: remote',
+          'provider: mock',
+          'config:',
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: YAML text, not a JS template
+          '  apiKey: "${env:GANTRY_TEST_NEVER_SET}"',
+          '---',
+          'kind: Ability',
+          'id: remote.echo',
+          'executor: remote',
+        ].join('\n'),
+      },
+    })
+    try {
+      const listed = (await g.api('/api/abilities/remote.echo', { token: null })).body
+      expect(listed).toMatchObject({
+        ready: false,
+        notReady: ["environment variable 'GANTRY_TEST_NEVER_SET' is not set"],
+      })
+      const res = await g.api('/api/abilities/remote.echo/invoke', { body: {} })
+      expect(res.status).toBe(400)
+      expect(res.body.error.code).toBe('ABILITY_EXECUTOR_NOT_CONFIGURED')
+      expect(res.body.error.message).toContain('GANTRY_TEST_NEVER_SET')
+      expect((await g.api('/api/admin/definitions/errors')).body.items).toEqual([])
+    } finally {
+      await g.stop()
+    }
   })
 })

@@ -39,6 +39,10 @@ export function describeAbility(ability: AbilityDef, set: DefinitionSet) {
     defaults: ability.defaults,
     pricing: ability.pricing ?? null,
     tags: ability.tags,
+    // whether it can run here now: its executor exists and has the configuration it needs
+    ready: !!executor && !executor.notConfigured,
+    ...(executor?.notConfigured ? { notReady: executor.notConfigured } : {}),
+    ...(!executor ? { notReady: [`executor '${ability.executorId}' is not defined`] } : {}),
   }
 }
 

@@ -26,6 +26,8 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       maxConcurrency: executor.maxConcurrency,
       running: load.running,
       queued: load.waiting,
+      configured: !executor.notConfigured,
+      ...(executor.notConfigured ? { notConfigured: executor.notConfigured } : {}),
     }
   }
   return new Hono<AppEnv>()
