@@ -32,6 +32,8 @@ export interface Config {
   retentionMs: number
   sweepTimeoutsCron: string
   sweepRetentionCron: string
+  /** Largest result media item kept in the media store. */
+  mediaMaxBytes: number
   callbackMaxAttempts: number
   callbackBackoffMs: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
@@ -97,6 +99,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     retentionMs: duration(env, 'GANTRY_RETENTION', 7 * 24 * 3600_000),
     sweepTimeoutsCron: env.GANTRY_SWEEP_TIMEOUTS_CRON || '*/10 * * * * *',
     sweepRetentionCron: env.GANTRY_SWEEP_RETENTION_CRON || '0 */15 * * * *',
+    mediaMaxBytes: integer(env, 'GANTRY_MEDIA_MAX_BYTES', 50 * 1024 * 1024),
     callbackMaxAttempts: integer(env, 'GANTRY_CALLBACK_MAX_ATTEMPTS', 6),
     callbackBackoffMs: duration(env, 'GANTRY_CALLBACK_BACKOFF', 30_000),
     logLevel,

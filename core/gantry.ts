@@ -5,6 +5,7 @@
  */
 import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
 import { type ServerType, serve } from '@hono/node-server'
 import { loadDataSecrets } from './auth/data-secrets.js'
 import { signToken } from './auth/jwt.js'
@@ -16,6 +17,9 @@ import { createEventBus, type EventBus } from './events/bus.js'
 import { createHookRunner } from './events/plugin-hooks.js'
 import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
+import { createMediaCustody } from './media/custody.js'
+import { createFileMediaStore } from './media/media-store.js'
+import { createMediaLinks } from './media/signed-link.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
 import { createNotifier } from './notify/notifier.js'
 import { createTicketStore } from './notify/tickets.js'
@@ -99,6 +103,14 @@ export async function createGantry(
     callsPerWorker: config.callsPerWorker,
     onError: (err) => log('error', 'worker thread failed', { err }),
   })
+  const mediaStore = createFileMediaStore(join(config.dataDir, 'media'))
+  const mediaLinks = createMediaLinks(`${jwt.secret}:media`, Math.floor(config.retentionMs / 1000))
+  const media = createMediaCustody({
+    store: mediaStore,
+    links: mediaLinks,
+    maxBytes: config.mediaMaxBytes,
+    allowPrivate: config.allowPrivateCallbacks,
+  })
   const callbacks = createCallbackDispatcher({
     outbox: store.outbox,
     secret: config.webhookSecret ?? secrets.webhookSecret,
@@ -111,6 +123,7 @@ export async function createGantry(
     pool,
     store,
     bus,
+    media,
     providers,
     definitions: currentDefinitions,
     onDeliveryQueued: () => callbacks.kick(),
@@ -129,6 +142,7 @@ export async function createGantry(
   })
   const sweeper = createSweeper({
     store,
+    media: mediaStore,
     tasks,
     definitions: currentDefinitions,
     log,
@@ -154,7 +168,9 @@ export async function createGantry(
   const app = createApp({
     definitions: currentDefinitions,
     providers,
-    runner: { scheduler, pool, store, bus },
+    runner: { scheduler, pool, store, bus, media },
+    mediaStore,
+    mediaLinks,
     scheduler,
     store,
     tasks,

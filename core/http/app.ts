@@ -10,6 +10,7 @@ import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from '
 import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
 import { type CreditRoutesDeps, creditRoutes } from './routes/credits.js'
 import { type JobRoutesDeps, jobRoutes } from './routes/jobs.js'
+import { type MediaRoutesDeps, mediaRoutes } from './routes/media.js'
 import { type TaskRoutesDeps, taskRoutes } from './routes/tasks.js'
 import { workflowListRoutes } from './routes/workflows.js'
 
@@ -18,7 +19,8 @@ export interface AppDeps
     AdminRoutesDeps,
     TaskRoutesDeps,
     CreditRoutesDeps,
-    JobRoutesDeps {
+    JobRoutesDeps,
+    MediaRoutesDeps {
   jwt: JwtOptions
   notify: NotifyRoutesDeps
   bodyLimitBytes: number
@@ -48,6 +50,7 @@ export function createApp(deps: AppDeps) {
     c.text(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   )
 
+  app.route('/media', mediaRoutes(deps))
   app.route('/api/abilities', abilityListRoutes(deps))
   const jobs = jobRoutes(deps)
   app.use('/api/workflows/:id/jobs', auth)

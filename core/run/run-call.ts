@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { EventBus } from '../events/bus.js'
+import type { MediaCustody } from '../media/custody.js'
 import type { Store } from '../store/types.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { buildLog, toResponse } from './call-outcome.js'
@@ -15,6 +16,8 @@ export interface CallRunnerDeps {
   pool: WorkerPool
   store: Store
   bus: EventBus
+  /** Copies result media into Gantry's store (absent: results are passed on as the provider gave them). */
+  media?: MediaCustody
 }
 
 export interface AttemptOptions {
@@ -108,7 +111,7 @@ export async function executeAttempt(
   const base = eventBase(call, opts, callId, attempt)
   deps.bus.emit('call.started', base)
   const t0 = performance.now()
-  const reply = await runOnPool(deps.pool, call, {
+  let reply = await runOnPool(deps.pool, call, {
     callId: `${callId}:${attempt}`,
     attempt,
     signal: opts.signal,
@@ -119,6 +122,15 @@ export async function executeAttempt(
       opts.onProgress?.(percent, stage, eta)
     },
   })
+  if (reply.ok && reply.result && deps.media) {
+    try {
+      const hosts = Array.isArray(call.config.mediaHosts) ? call.config.mediaHosts.map(String) : []
+      reply = { ...reply, result: await deps.media.keepResult(reply.result, hosts) }
+    } catch (err) {
+      const message = (err as Error).message
+      reply = { ok: false, error: { code: 'PROVIDER_ERROR', message, retryable: true } }
+    }
+  }
   return recordAttempt(deps, call, opts, callId, attempt, reply, Math.round(performance.now() - t0))
 }
 

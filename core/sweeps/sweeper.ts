@@ -6,6 +6,7 @@
 import { CronJob } from 'cron'
 import type { DefinitionSet } from '../definitions/types.js'
 import type { Logger } from '../logger.js'
+import type { MediaStore } from '../media/media-store.js'
 import { DEFAULT_TIMEOUT_MS } from '../run/prepare-call.js'
 import type { Store } from '../store/types.js'
 import { IDEMPOTENCY_TTL_MS } from '../tasks/idempotency.js'
@@ -26,6 +27,7 @@ export interface SweepReport {
   stuckFailed: number
   tasksRemoved: number
   jobsRemoved: number
+  mediaRemoved: number
   logsRemoved: number
   callbacksRemoved: number
   idempotencyKeysRemoved: number
@@ -36,6 +38,7 @@ export interface SweepReport {
 export function createSweeper(deps: {
   store: Store & { compact?(): Promise<{ dropped: number }> }
   tasks: TaskRunner
+  media?: MediaStore
   definitions(): DefinitionSet
   log: Logger
   options: SweepOptions
@@ -110,6 +113,7 @@ export function createSweeper(deps: {
     const report = {
       tasksRemoved: await store.tasks.removeEndedBefore(before),
       jobsRemoved: await store.jobs.removeFinishedBefore(before),
+      mediaRemoved: (await deps.media?.removeBefore(before)) ?? 0,
       logsRemoved: await store.logs.removeBefore(before),
       callbacksRemoved: await store.outbox.removeSettledBefore(before),
       idempotencyKeysRemoved: await store.idempotency.removeBefore(now - IDEMPOTENCY_TTL_MS),
