@@ -93,6 +93,14 @@ export interface Provider {
   poll?(ctx: InvokeContext, externalId: string): Promise<PollStatus>
   /** Submit-then-poll providers: ask the provider to stop the job. */
   cancel?(ctx: InvokeContext, externalId: string): Promise<void>
+  /**
+   * For operators, called on the main thread with an executor's config: the
+   * backend's own queue (ComfyUI's `/queue`) and the models it offers.
+   */
+  inspect?: {
+    queue?(config: Record<string, unknown>): Promise<{ running: number; pending: number }>
+    models?(config: Record<string, unknown>): Promise<Record<string, string[]>>
+  }
 }
 
 /** Throw from a provider to fail a call with a code; `retryable: false` skips retries (a 4xx, say). */
