@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, randomUUID } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
@@ -50,7 +50,8 @@ export function createFileMediaStore(dir: string): MediaStore {
       )
       if (!exists) {
         // written aside and renamed, so a reader never sees half a file
-        const tmp = `${path}.${process.pid}.tmp`
+        // a name of its own: two calls storing the same bytes at once must not share a temp file
+        const tmp = `${path}.${randomUUID()}.tmp`
         await writeFile(tmp, bytes)
         await rename(tmp, path)
       }

@@ -13,6 +13,8 @@ export interface PoolRunOptions {
 }
 
 const DEFAULT_POLL_INTERVAL_MS = 1000
+/** Polls in a row that may fail for a passing reason before the attempt fails. */
+const MAX_FAILED_POLLS = 5
 /** One submit or poll request may take this long before it counts as failed. */
 const REQUEST_TIMEOUT_MS = 60_000
 
@@ -80,6 +82,8 @@ async function submitAndPoll(
     externalId = submitted.externalId
     await opts.onExternalId?.(externalId)
   }
+  let failedPolls = 0
+  let lastProgress = 0
   for (let n = 1; ; n++) {
     if (opts.signal?.aborted) return cancelJob(pool, call, opts, externalId, 'CANCELED')
     if (Date.now() - started > maxDuration) return cancelJob(pool, call, opts, externalId, 'TIMEOUT')
@@ -89,8 +93,13 @@ async function submitAndPoll(
     })
     if (!polled.ok) {
       if (polled.error.code === 'CANCELED') return cancelJob(pool, call, opts, externalId, 'CANCELED')
-      return polled
+      // a poll that failed for a passing reason is asked again: ending the attempt here would
+      // make its retry submit the job a second time
+      if (!polled.error.retryable || ++failedPolls > MAX_FAILED_POLLS) return polled
+      await sleep(interval, opts.signal).catch(() => {})
+      continue
     }
+    failedPolls = 0
     const status = polled.poll
     if (status?.status === 'succeeded') return { ok: true, result: status.result, externalId }
     if (status?.status === 'failed') {
@@ -103,8 +112,10 @@ async function submitAndPoll(
         },
       }
     }
-    if (status?.status === 'running' && status.progress !== undefined) {
-      opts.onProgress?.(status.progress, status.stage, status.eta)
+    if (status?.status === 'running' && (status.progress ?? status.stage ?? status.eta) !== undefined) {
+      // a stage or an eta without a new percentage keeps the last one
+      lastProgress = status.progress ?? lastProgress
+      opts.onProgress?.(lastProgress, status.stage, status.eta)
     }
     try {
       await sleep(interval, opts.signal)
