@@ -19,7 +19,7 @@ export interface ProviderCatalog {
 }
 
 /** Providers that ship with Gantry, each a module under plugins/. */
-export const BUILT_IN_PLUGINS = ['mock', 'openai', 'http'].map(
+export const BUILT_IN_PLUGINS = ['mock', 'openai', 'http', 'comfyui', 'image'].map(
   (name) => new URL(`../../plugins/${name}/index.ts`, import.meta.url),
 )
 
