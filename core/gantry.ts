@@ -25,6 +25,7 @@ import { createNotifier } from './notify/notifier.js'
 import { createTicketStore } from './notify/tickets.js'
 import { createWorkerPool } from './run/pool.js'
 import { loadProviders, type ProviderCatalog } from './run/providers.js'
+import type { CallRunnerDeps } from './run/run-call.js'
 import { Scheduler } from './run/scheduler.js'
 import { createLowdbStore, type LowdbStore } from './store/lowdb/index.js'
 import { createSweeper, type Sweeper } from './sweeps/sweeper.js'
@@ -39,6 +40,9 @@ export interface Gantry {
   readonly definitions: DefinitionLoader
   readonly tasks: TaskRunner
   readonly workflows: WorkflowEngine
+  readonly providers: ProviderCatalog
+  /** What a call needs to run: for in-process callers (benchmarks) beside the HTTP API. */
+  readonly runner: CallRunnerDeps
   readonly sweeper: Sweeper
   readonly bus: EventBus
   /** The URL it listens on, once started. */
@@ -165,10 +169,11 @@ export async function createGantry(
     [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
   )
   let shuttingDown = false
+  const runner: CallRunnerDeps = { scheduler, pool, store, bus, media }
   const app = createApp({
     definitions: currentDefinitions,
     providers,
-    runner: { scheduler, pool, store, bus, media },
+    runner,
     mediaStore,
     mediaLinks,
     scheduler,
@@ -199,6 +204,8 @@ export async function createGantry(
     definitions,
     tasks,
     workflows,
+    providers,
+    runner,
     sweeper,
     bus,
     devAdminToken: config.jwtSecret

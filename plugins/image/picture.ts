@@ -4,6 +4,11 @@
  * each operation starts from pixels rather than re-parsing the file.
  */
 import sharp, { type Sharp } from 'sharp'
+
+// one libvips thread per call: Gantry's worker pool is what runs images in parallel, and
+// libvips threads of its own on top would only fight the pool for the same cores
+sharp.concurrency(1)
+
 import { invalidInput } from './errors.js'
 
 export interface Picture {
