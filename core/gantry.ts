@@ -128,6 +128,7 @@ export async function createGantry(
     store,
     bus,
     media,
+    mediaStore,
     providers,
     definitions: currentDefinitions,
     onDeliveryQueued: () => callbacks.kick(),

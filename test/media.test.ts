@@ -97,3 +97,51 @@ config: { output: { images: [{ url: "${origin}/result.png" }] } }
     expect(hits).toBe(before)
   })
 })
+
+describe('large inline media of a task', () => {
+  it('are kept in the media store, not the journal, and reach the provider intact, after a restart too', async () => {
+    const { readFile, readdir } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const files = {
+      'a.yaml':
+        'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: look\nname: Look\nexecutor: m\n',
+    }
+    const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
+    let g = await startGantry({ files, env })
+    const picture = `data:image/png;base64,${(
+      await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } })
+        .png({ compressionLevel: 0 })
+        .toBuffer()
+    ).toString('base64')}`
+    const blocker = await g.api('/api/ability-tasks', {
+      body: { abilityId: 'look', inputs: { delayMs: 3000 } },
+    })
+    void blocker
+    try {
+      const res = await g.api('/api/ability-tasks', {
+        body: { abilityId: 'look', inputs: { picture, delayMs: 200 } },
+      })
+      expect(res.status).toBe(202)
+      const journal = join(g.dataDir, 'journal')
+      const text = (
+        await Promise.all((await readdir(journal)).map((f) => readFile(join(journal, f), 'utf8')))
+      ).join('')
+      expect(text).not.toContain(picture.slice(30, 200))
+      expect(text).toContain('gantry-media:data:')
+      const root = g.root
+      await g.stop({ keep: true })
+      g = await startGantry({ root, env })
+      const done = await (async () => {
+        for (let i = 0; i < 100; i++) {
+          const t = (await g.api(`/api/ability-tasks/${res.body.id}`)).body
+          if (t.status === 'succeeded' || t.status === 'failed') return t
+          await new Promise((r) => setTimeout(r, 100))
+        }
+      })()
+      expect(done?.status).toBe('succeeded')
+      expect(JSON.parse(done.resultPayload.texts[0]).picture).toBe(picture)
+    } finally {
+      await g.stop()
+    }
+  })
+})

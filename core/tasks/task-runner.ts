@@ -12,6 +12,8 @@ import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
 import { chargeFor } from '../ledger/pricing.js'
 import { round, type Wallet } from '../ledger/types.js'
+import type { MediaStore } from '../media/media-store.js'
+import { hasMediaRefs, offloadPayload, restorePayload } from '../media/offload-inputs.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
 import { priceOf, toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
@@ -22,6 +24,8 @@ import type { WorkerReply } from '../run/worker-protocol.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 export interface TaskRunnerDeps extends CallRunnerDeps {
+  /** Where large inline media of accepted tasks are kept. */
+  mediaStore?: MediaStore
   definitions(): DefinitionSet
   providers: ProviderCatalog
   /** Called when a callback delivery was queued, so it goes out at once. */
@@ -108,18 +112,29 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   // calls prepared at accept time, reused by the first attempt while the definitions are unchanged
   const prepared = new WeakMap<AbilityTask, { call: PreparedCall; version: number }>()
 
-  function prepareFor(task: AbilityTask): PreparedCall {
+  function prepareFor(task: AbilityTask, payload: AbilityInvokePayload = task.payload): PreparedCall {
     const set = deps.definitions()
     const cached = prepared.get(task)
     // the payload may have gained metadata since (plugin hooks)
     const call =
       cached && cached.version === set.version
         ? { ...cached.call, payload: task.payload, metadata: task.payload.metadata ?? {} }
-        : prepareCall(set, deps.providers, task.abilityId, task.payload)
+        : prepareCall(set, deps.providers, task.abilityId, payload)
     const { retry, timeoutMs } = task.overrides ?? {}
     return retry || timeoutMs
       ? { ...call, retry: retry ?? call.retry, timeoutMs: timeoutMs ?? call.timeoutMs }
       : call
+  }
+
+  /** As prepareFor, with media the payload keeps in the media store read back first. */
+  async function prepareToRun(task: AbilityTask): Promise<PreparedCall> {
+    const cached = prepared.get(task)
+    if (cached && cached.version === deps.definitions().version) return prepareFor(task)
+    const payload =
+      deps.mediaStore && hasMediaRefs(task.payload)
+        ? await restorePayload(task.payload, deps.mediaStore)
+        : task.payload
+    return prepareFor(task, payload)
   }
 
   function start(task: AbilityTask, resume = false) {
@@ -146,7 +161,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       }
       let call: PreparedCall
       try {
-        call = prepareFor(task)
+        call = await prepareToRun(task)
       } catch (err) {
         const e = coerceError(err)
         await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
@@ -365,6 +380,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       if (stopping) throw new GantryError('SHUTTING_DOWN', 'gantry is shutting down')
       // the estimate is held in the same write as the task (402 when the wallet cannot cover it)
       const holdPoints = prepareFor(task).estimate.hold
+      // large inline media go to the media store; the stored task keeps references
+      if (deps.mediaStore) task.payload = await offloadPayload(task.payload, deps.mediaStore)
       await store.tasks.insert(task, { idempotency, holdPoints })
       if (holdPoints > 0) await announceWallet(task.userId, task.id, 'frozen', holdPoints)
       bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })
