@@ -3,17 +3,12 @@ import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import { GantryError } from '../../errors.js'
 import type { Caller } from '../../run/types.js'
 import type { Store } from '../../store/types.js'
-import {
-  fingerprint,
-  InFlightKeys,
-  idempotencyScope,
-  keyReused,
-  readIdempotencyKey,
-} from '../../tasks/idempotency.js'
+import { InFlightKeys, readIdempotencyKey } from '../../tasks/idempotency.js'
 import type { WorkflowEngine } from '../../workflows/engine.js'
 import { viewJob } from '../../workflows/job-view.js'
 import type { WorkflowJob } from '../../workflows/types.js'
 import type { AppEnv } from '../env.js'
+import { idempotent } from '../idempotent.js'
 import { pageLimit } from '../query.js'
 import { readJsonObject } from '../read-body.js'
 
@@ -52,25 +47,22 @@ export function jobRoutes(deps: JobRoutesDeps) {
     }
     const input = { caller, workflowId: c.req.param('id'), projectId, params, callbackUrl, callbackHeaders }
     const answer = (job: WorkflowJob) => view(job).then((shown) => c.json({ jobId: job.id, job: shown }, 202))
-    if (!key) return answer((await deps.workflows.start(input)).job)
-    const scope = idempotencyScope(caller.id, `job:${key}`)
-    const print = fingerprint(`POST /api/workflows/${input.workflowId}/jobs`, body)
-    const release = inFlight.claim(scope)
-    try {
-      const seen = await deps.store.idempotency.get(scope)
-      if (seen) {
-        if (seen.fingerprint !== print) throw keyReused()
+    const job = await idempotent({
+      c,
+      inFlight,
+      store: deps.store,
+      userId: caller.id,
+      key,
+      route: `POST /api/workflows/${input.workflowId}/jobs`,
+      body,
+      async replay(seen) {
         const first = seen.jobId ? await deps.store.jobs.get(seen.jobId) : undefined
         if (!first) throw new GantryError('NOT_FOUND', 'the job this Idempotency-Key created is gone')
-        c.header('Idempotent-Replayed', 'true')
-        return answer(first)
-      }
-      const record = { scope, fingerprint: print, status: 202, createdAt: Date.now() }
-      const { job } = await deps.workflows.start(input, { ...record, jobId: undefined })
-      return answer(job)
-    } finally {
-      release()
-    }
+        return first
+      },
+      create: async (record) => (await deps.workflows.start(input, record)).job,
+    })
+    return answer(job)
   })
 
   const jobs = new Hono<AppEnv>()

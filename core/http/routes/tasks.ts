@@ -4,18 +4,13 @@ import { GantryError } from '../../errors.js'
 import type { HookRunner } from '../../events/plugin-hooks.js'
 import type { AbilityInvokePayload, Caller } from '../../run/types.js'
 import type { Store } from '../../store/types.js'
-import {
-  fingerprint,
-  InFlightKeys,
-  idempotencyScope,
-  keyReused,
-  readIdempotencyKey,
-} from '../../tasks/idempotency.js'
+import { InFlightKeys, readIdempotencyKey } from '../../tasks/idempotency.js'
 import { parsePriority } from '../../tasks/priority.js'
 import type { NewTask, TaskRunner } from '../../tasks/task-runner.js'
 import { viewTask } from '../../tasks/task-view.js'
 import type { AbilityTask, TaskStatus } from '../../tasks/types.js'
 import type { AppEnv } from '../env.js'
+import { idempotent } from '../idempotent.js'
 import { validateTaskBody } from '../payload-schemas.js'
 import { pageLimit } from '../query.js'
 import { readBody } from '../read-body.js'
@@ -81,35 +76,25 @@ export function taskRoutes(deps: TaskRoutesDeps) {
       const caller = c.get('caller')
       const { abilityId, priority, ...payload } = body
       const newTask = { caller, abilityId, payload, priority: parsePriority(priority) }
-      if (!key) {
-        const task = await prepare(newTask)
-        await deps.tasks.accept(task)
-        return c.json(await view(task), 202)
-      }
-      const scope = idempotencyScope(caller.id, key)
-      const print = fingerprint(ROUTE, body)
-      const release = inFlight.claim(scope)
-      try {
-        const seen = await deps.store.idempotency.get(scope)
-        if (seen) {
-          if (seen.fingerprint !== print) throw keyReused()
+      const task = await idempotent({
+        c,
+        inFlight,
+        store: deps.store,
+        userId: caller.id,
+        key,
+        route: ROUTE,
+        body,
+        async replay(seen) {
           const first = seen.taskId ? await deps.store.tasks.get(seen.taskId) : undefined
           if (!first) throw new GantryError('NOT_FOUND', 'the task this Idempotency-Key created is gone')
-          c.header('Idempotent-Replayed', 'true')
-          return c.json(await view(first), 202)
-        }
-        const task = await prepare(newTask)
-        await deps.tasks.accept(task, {
-          scope,
-          fingerprint: print,
-          status: 202,
-          taskId: task.id,
-          createdAt: Date.now(),
-        })
-        return c.json(await view(task), 202)
-      } finally {
-        release()
-      }
+          return first
+        },
+        async create(record) {
+          const created = await prepare(newTask)
+          return deps.tasks.accept(created, record && { ...record, taskId: created.id })
+        },
+      })
+      return c.json(await view(task), 202)
     })
     .get('/', async (c) => {
       const caller = c.get('caller')
