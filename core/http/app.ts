@@ -8,6 +8,7 @@ import type { AppEnv } from './env.js'
 import { errorResponse } from './errors.js'
 import { type AbilityRoutesDeps, abilityInvokeRoutes, abilityListRoutes } from './routes/abilities.js'
 import { type AdminRoutesDeps, adminRoutes } from './routes/admin.js'
+import { consoleRoutes } from './routes/console.js'
 import { type CreditRoutesDeps, creditRoutes } from './routes/credits.js'
 import { type JobRoutesDeps, jobRoutes } from './routes/jobs.js'
 import { type MediaRoutesDeps, mediaRoutes } from './routes/media.js'
@@ -51,6 +52,7 @@ export function createApp(deps: AppDeps) {
   )
 
   app.route('/media', mediaRoutes(deps))
+  app.route('/console', consoleRoutes())
   app.route('/api/abilities', abilityListRoutes(deps))
   const jobs = jobRoutes(deps)
   app.use('/api/workflows/:id/jobs', auth)

@@ -7,6 +7,7 @@
  */
 import type { InvokeContext } from '../../core/contract.js'
 import { postJson } from './client.js'
+import { forgetProgress } from './progress.js'
 import { getQueue, placeOf } from './queue.js'
 import { connectionOf } from './settings.js'
 
@@ -19,5 +20,6 @@ export async function cancelPrompt(ctx: InvokeContext, promptId: string): Promis
     place = placeOf(await getQueue(conn), promptId)
   }
   if (place.state === 'running') await postJson(conn, '/interrupt', { prompt_id: promptId })
+  forgetProgress(promptId)
   ctx.log('canceled the ComfyUI prompt', { promptId, was: place.state })
 }

@@ -1,12 +1,12 @@
 /**
  * `poll`: the history says whether the prompt has finished; until then the
- * queue says whether it runs or waits. ComfyUI reports step progress only over
- * its `/ws` socket, which this plugin does not follow yet (Node 20 has no
- * WebSocket client and Gantry adds no package for one), so progress is coarse:
- * 0 while queued, 50 once running.
+ * queue says whether it runs or waits. While it runs, the progress and stage
+ * are what ComfyUI's `/ws` socket said last (see socket.ts); without word from
+ * the socket they are coarse: 0 while queued, 50 once running.
  */
 import { type InvokeContext, type PollStatus, ProviderError } from '../../core/contract.js'
 import { failureOf, type HistoryEntry, historyOf } from './history.js'
+import { forgetProgress, progressOf } from './progress.js'
 import { getQueue, placeOf } from './queue.js'
 import { resultOf } from './results.js'
 import { type Connection, connectionOf, jobOf } from './settings.js'
@@ -19,6 +19,7 @@ async function finished(
   promptId: string,
   entry: HistoryEntry,
 ): Promise<PollStatus> {
+  forgetProgress(promptId)
   const failure = failureOf(entry)
   // the workflow itself failed: the same prompt would fail again
   if (failure) return { status: 'failed', message: failure, code: 'PROVIDER_ERROR', retryable: false }
@@ -30,7 +31,11 @@ async function statusOf(conn: Connection, ctx: InvokeContext, promptId: string):
   const entry = await historyOf(conn, promptId, ctx.signal)
   if (entry) return finished(conn, ctx, promptId, entry)
   const place = placeOf(await getQueue(conn, ctx.signal), promptId)
-  if (place.state === 'running') return { status: 'running', progress: RUNNING_PROGRESS, stage: 'running' }
+  if (place.state === 'running') {
+    const heard = progressOf(promptId)
+    if (heard) return { status: 'running', progress: heard.percent, stage: heard.stage, eta: heard.eta }
+    return { status: 'running', progress: RUNNING_PROGRESS, stage: 'running' }
+  }
   if (place.state === 'pending') {
     return { status: 'running', progress: 0, stage: `queued (position ${place.position})` }
   }
@@ -38,6 +43,7 @@ async function statusOf(conn: Connection, ctx: InvokeContext, promptId: string):
   const late = await historyOf(conn, promptId, ctx.signal)
   if (late) return finished(conn, ctx, promptId, late)
   // ComfyUI restarted, or someone removed the prompt: another attempt queues it again
+  forgetProgress(promptId)
   return {
     status: 'failed',
     message: `prompt lost by ComfyUI: ${promptId} is neither queued nor in its history`,

@@ -8,26 +8,41 @@
 import { randomUUID } from 'node:crypto'
 import type { InvokeContext } from '../../core/contract.js'
 import { applyBindings } from './bindings.js'
-import { queuePrompt } from './prompt.js'
+import { type QueuedPrompt, queuePrompt } from './prompt.js'
 import { connectionOf, jobOf } from './settings.js'
+import { clientIdFor, socketFor } from './socket.js'
 import { uploadInputImages } from './upload.js'
 import { loadWorkflow } from './workflow.js'
 
-// ComfyUI addresses a client's /ws events to this id; one per thread, ready for when progress follows /ws
-const CLIENT_ID = `gantry-${randomUUID()}`
+// long enough for a socket to a reachable ComfyUI to open, short enough not to matter when it cannot
+const SOCKET_WAIT_MS = 1000
 
 export async function submitPrompt(ctx: InvokeContext): Promise<{ externalId: string; raw: unknown }> {
   const conn = connectionOf(ctx.config)
   const job = jobOf(ctx.config)
   const workflow = await loadWorkflow(job.workflow)
   applyBindings(workflow, job.bindings, ctx.inputs)
+  const socket = socketFor(conn)
   await uploadInputImages(conn, workflow, job.images, ctx)
-  const queued = await queuePrompt(
-    conn,
-    workflow,
-    { promptId: randomUUID(), clientId: CLIENT_ID },
-    ctx.signal,
-  )
+  await socket.ready(SOCKET_WAIT_MS)
+  if (!socket.open) {
+    ctx.log('no progress socket to ComfyUI; progress comes from polling', { reason: socket.lastError })
+  }
+  const promptId = randomUUID()
+  // followed before it is queued: ComfyUI may start it before it answers
+  socket.track(promptId, workflow)
+  let queued: QueuedPrompt
+  try {
+    queued = await queuePrompt(conn, workflow, { promptId, clientId: clientIdFor(conn) }, ctx.signal)
+  } catch (err) {
+    socket.forget(promptId)
+    throw err
+  }
+  // ComfyUI from before `prompt_id` was accepted picks its own
+  if (queued.promptId !== promptId) {
+    socket.forget(promptId)
+    socket.track(queued.promptId, workflow)
+  }
   if (queued.warnings.length)
     ctx.log('ComfyUI queued the prompt but will skip nodes', { nodes: queued.warnings })
   return { externalId: queued.promptId, raw: { prompt_id: queued.promptId, number: queued.number } }
