@@ -28,6 +28,26 @@ const BROKEN = {
   '9': { class_type: 'SaveImage', inputs: { filename_prefix: 'x', images: ['12', 0] } },
 }
 
+// the same txt2img on another ComfyUI: one that runs slowly enough to watch, one whose /ws is refused
+const txt2imgOn = (id: string, baseUrl: string, workflowFile: string) => `
+---
+kind: Executor
+id: ${id}
+provider: comfyui
+poll: { interval: 50ms, maxDuration: 20s }
+config:
+  baseUrl: ${baseUrl}
+  headers: { x-comfy-token: fake-token }
+---
+kind: Ability
+id: ${id}-txt2img
+executor: ${id}
+input: { type: object, properties: { prompt: { type: string } } }
+config:
+  workflow: ${workflowFile}
+  bindings: { prompt: 6.inputs.text }
+`
+
 const definitions = (baseUrl: string, workflowFile: string) => `
 kind: Executor
 id: comfy
@@ -83,19 +103,30 @@ config:
 
 describe('comfyui provider', () => {
   let fake: FakeComfyUI
+  let slow: FakeComfyUI
+  let socketless: FakeComfyUI
   let g: TestGantry
 
   beforeAll(async () => {
     fake = await startFakeComfyUI({ runMs: 300 })
+    slow = await startFakeComfyUI({ runMs: 2000 })
+    socketless = await startFakeComfyUI({ runMs: 300, websocket: false })
     g = await startGantry({
       env: { GANTRY_PLUGINS: join(ROOT, 'plugins/comfyui/index.ts') },
-      files: { 'c.yaml': definitions(fake.url, SHIPPED_WORKFLOW) },
+      files: {
+        'c.yaml':
+          definitions(fake.url, SHIPPED_WORKFLOW) +
+          txt2imgOn('slow', slow.url, SHIPPED_WORKFLOW) +
+          txt2imgOn('socketless', socketless.url, SHIPPED_WORKFLOW),
+      },
     })
   })
 
   afterAll(async () => {
     await g?.stop()
     await fake?.close()
+    await slow?.close()
+    await socketless?.close()
   })
 
   // the plugin returns a data URL; Gantry keeps the bytes in its media store and answers its own signed link
@@ -132,6 +163,42 @@ describe('comfyui provider', () => {
       prompt_id: task.externalId,
       outputs: { '9': [expect.stringMatching(/^ComfyUI_\d+_\.png$/)] },
     })
+  })
+
+  it("reports the sampler's progress from ComfyUI's /ws socket while the prompt runs", async () => {
+    const id = await submit('slow-txt2img', { inputs: { prompt: 'a fox, watched' } })
+    const seen: { status: string; progress?: number; stage?: string }[] = []
+    const task = await eventually(
+      async () => {
+        const { body } = await g.api(`/api/ability-tasks/${id}`)
+        seen.push({ status: body.status, progress: body.progress, stage: body.stage })
+        return ['succeeded', 'failed', 'canceled'].includes(body.status) ? body : undefined
+      },
+      8000,
+      100,
+    )
+    expect(task.status).toBe('succeeded')
+    expect(task.resultPayload.images[0]).toMatchObject({ mimeType: 'image/png' })
+
+    const sampling = seen.filter((s) => s.status === 'running' && s.stage === 'node 3 (KSampler)')
+    const percents = sampling.map((s) => s.progress!)
+    expect(percents.length, JSON.stringify(seen)).toBeGreaterThan(2)
+    for (const p of percents) expect(p > 0 && p < 100 && p !== 50, `progress ${p}`).toBe(true)
+    // it climbs with the sampler's steps
+    expect(percents).toEqual([...percents].sort((a, b) => a - b))
+    expect(new Set(percents).size).toBeGreaterThan(1)
+
+    // the socket went out with the executor's headers and the client id the prompt was queued with
+    const queued = slow.prompts.get(task.externalId)!
+    const socket = slow.socketClients.find((c) => c.clientId === queued.client_id)
+    expect(socket?.headers['x-comfy-token']).toBe('fake-token')
+  })
+
+  it('still finishes by polling when the /ws socket is refused', async () => {
+    const task = await waitForTask(g, await submit('socketless-txt2img', { inputs: { prompt: 'no socket' } }))
+    expect(task.status).toBe('succeeded')
+    expect(task.resultPayload.images).toHaveLength(1)
+    expect(socketless.socketClients).toEqual([])
   })
 
   it('fails a workflow ComfyUI rejects with VALIDATION_FAILED naming the node, without retrying', async () => {
