@@ -6,19 +6,27 @@
  * from its stored steps and never re-runs one that succeeded.
  */
 import { randomUUID } from 'node:crypto'
-import { newWebhookId } from '../callbacks/sign.js'
 import type { CallbackDelivery } from '../callbacks/types.js'
-import type { DefinitionSet, WorkflowDef } from '../definitions/types.js'
+import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
 import type { EventBus } from '../events/bus.js'
 import type { Logger } from '../logger.js'
 import type { Caller } from '../run/types.js'
 import type { Store } from '../store/types.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
-import { type AbilityTask, ENDED, type IdempotencyRecord } from '../tasks/types.js'
-import { parseModelJson } from './json-repair.js'
-import { isTruthy, render, type TemplateScope } from './template.js'
-import { JOB_ENDED, type JobPlan, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
+import type { AbilityTask, IdempotencyRecord } from '../tasks/types.js'
+import {
+  blockingFailure,
+  callbackFor,
+  planOf,
+  progressOf,
+  scopeOf,
+  signatureOf,
+  summaryOf,
+} from './job-state.js'
+import { settleStep, startStep, stopSteps } from './steps.js'
+import { render } from './template.js'
+import { JOB_ENDED, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
 
 export interface StartJob {
   caller: Caller
@@ -44,6 +52,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   const queues = new Map<string, Promise<unknown>>()
   // tasks that just ended, as their event carried them: settling a step need not read them back from disk
   const justEnded = new Map<string, AbilityTask>()
+  const stepDeps = { store, tasks: deps.tasks, justEnded }
 
   function serialized<T>(jobId: string, work: () => Promise<T>): Promise<T> {
     const previous = queues.get(jobId) ?? Promise.resolve()
@@ -52,61 +61,6 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     queues.set(jobId, settled)
     settled.then(() => queues.get(jobId) === settled && queues.delete(jobId))
     return next
-  }
-
-  function planOf(def: WorkflowDef): JobPlan {
-    return {
-      steps: def.steps.map((s, i) => ({
-        id: s.id,
-        ability: s.ability,
-        with: s.with ?? {},
-        needs: s.needs ?? (i === 0 ? [] : [def.steps[i - 1].id]),
-        ...(s.if !== undefined ? { if: s.if } : {}),
-        ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
-        ...(s.retry ? { retry: s.retry } : {}),
-        ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
-        continueOnError: s.continueOnError,
-        ...(s.parse ? { parse: s.parse } : {}),
-        weight: s.weight ?? 1,
-      })),
-      ...(def.output ? { output: def.output } : {}),
-    }
-  }
-
-  function scopeOf(job: WorkflowJob, extra: Partial<TemplateScope> = {}): TemplateScope {
-    const steps: TemplateScope['steps'] = {}
-    for (const [id, state] of Object.entries(job.steps))
-      steps[id] = { output: state.output, status: state.status }
-    return {
-      params: job.params,
-      job: { id: job.id, projectId: job.projectId, userId: job.userId },
-      steps,
-      ...extra,
-    }
-  }
-
-  /** What clients need to follow a job; the whole job is on GET /api/workflow-jobs/:id. */
-  function summaryOf(job: WorkflowJob) {
-    return {
-      id: job.id,
-      workflowId: job.workflowId,
-      projectId: job.projectId ?? null,
-      status: job.status,
-      progress: job.progress,
-      steps: job.plan.steps.map((s) => ({ id: s.id, status: job.steps[s.id].status })),
-      error: job.error ?? null,
-      ...(JOB_ENDED.has(job.status) ? { output: job.output ?? null } : {}),
-    }
-  }
-
-  /** Status, progress and each step's status: a change to any of them is announced. */
-  function signatureOf(job: WorkflowJob): string {
-    let signature = `${job.status}:${job.progress}`
-    for (const s of job.plan.steps) {
-      const state = job.steps[s.id]
-      signature += `|${state.status}:${state.results.filter((r) => r !== null).length}`
-    }
-    return signature
   }
 
   function announce(job: WorkflowJob) {
@@ -183,7 +137,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     for (const step of job.plan.steps) {
       const state = job.steps[step.id]
-      if (state.status === 'running') await settleStep(step, state)
+      if (state.status === 'running') await settleStep(stepDeps, step, state)
     }
     let failed = blockingFailure(job)
     if (!failed) {
@@ -192,7 +146,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         if (state.status !== 'pending') continue
         const needs = step.needs.map((n) => job.steps[n])
         if (!needs.every((n) => STEP_SETTLED.has(n.status))) continue
-        await startStep(job, step, state)
+        await startStep(stepDeps, job, step, state)
       }
       failed = blockingFailure(job)
     }
@@ -202,135 +156,11 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     await persist(job, before)
   }
 
-  /** A step that failed (or was canceled) without `continueOnError`: the job cannot complete. */
-  function blockingFailure(job: WorkflowJob): [string, StepState] | undefined {
-    return Object.entries(job.steps).find(
-      ([id, s]) =>
-        (s.status === 'failed' || s.status === 'canceled') &&
-        !job.plan.steps.find((p) => p.id === id)!.continueOnError,
-    )
-  }
-
-  async function startStep(job: WorkflowJob, step: JobPlan['steps'][number], state: StepState) {
-    const accepted: AbilityTask[] = []
-    try {
-      if (step.if !== undefined && !isTruthy(render(step.if, scopeOf(job)))) {
-        state.status = 'skipped'
-        return
-      }
-      const items = step.forEach === undefined ? [undefined] : render(step.forEach, scopeOf(job))
-      if (!Array.isArray(items))
-        throw new GantryError('VALIDATION_FAILED', `forEach of step '${step.id}' is not a list`)
-      if (items.length === 0) {
-        state.status = 'succeeded'
-        state.output = []
-        return
-      }
-      // on a retry, items that already succeeded keep their task and result
-      const kept = state.results.length === items.length ? state.results : []
-      const prepared: (AbilityTask | undefined)[] = items.map((item, index) => {
-        if (kept[index] !== null && kept[index] !== undefined) return undefined
-        const scope = scopeOf(job, step.forEach === undefined ? {} : { item, index })
-        const inputs = render(step.with, scope) as Record<string, unknown>
-        return deps.tasks.prepare({
-          caller: { id: job.userId, role: 'user' },
-          abilityId: step.ability,
-          payload: {
-            inputs,
-            metadata: {
-              jobId: job.id,
-              stepId: step.id,
-              ...(step.forEach === undefined ? {} : { item: index }),
-            },
-          },
-          priority: 0,
-          job: { jobId: job.id, stepId: step.id, item: index },
-          ...(step.retry || step.timeoutMs
-            ? { overrides: { retry: step.retry, timeoutMs: step.timeoutMs } }
-            : {}),
-        }).task
-      })
-      state.status = 'running'
-      state.taskIds = prepared.map((t, i) => t?.id ?? state.taskIds[i])
-      state.results = prepared.map((t, i) => (t ? null : kept[i]))
-      state.errors = prepared.map(() => null)
-      // the job knows its tasks before they exist, so a crash in between leaves nothing untracked
-      await store.jobs.save(job)
-      for (const task of prepared) {
-        if (!task) continue
-        try {
-          await deps.tasks.accept(task)
-          accepted.push(task)
-        } catch (err) {
-          // one item refused (402, say): the items already accepted are canceled, their holds released
-          for (const t of accepted) await deps.tasks.cancel(t).catch(() => {})
-          throw err
-        }
-      }
-    } catch (err) {
-      const e = coerceError(err)
-      state.status = 'failed'
-      state.error = { code: e.code, message: e.message }
-    }
-  }
-
-  async function settleStep(step: JobPlan['steps'][number], state: StepState) {
-    let open = 0
-    for (const [i, taskId] of state.taskIds.entries()) {
-      if (state.results[i] !== null && state.results[i] !== undefined) continue
-      const task = justEnded.get(taskId) ?? (await store.tasks.get(taskId))
-      justEnded.delete(taskId)
-      if (!task) {
-        // accepted by the job but never stored (a crash in between, or a refusal such as 402)
-        state.errors[i] ??= { code: 'WORKER_CRASHED', message: 'the step task was never stored' }
-        continue
-      }
-      if (!ENDED.has(task.status)) {
-        open++
-        continue
-      }
-      if (task.status === 'succeeded') {
-        const parsed = parseOutput(step, task)
-        if (parsed.ok) state.results[i] = parsed.value
-        else state.errors[i] = { code: 'VALIDATION_FAILED', message: parsed.message }
-      } else {
-        state.errors[i] = {
-          code: task.errorCode ?? 'PROVIDER_ERROR',
-          message: task.errorMessage ?? task.status,
-        }
-      }
-    }
-    if (open > 0) return
-    const firstError = state.errors.find((e) => e !== null)
-    state.output = step.forEach === undefined ? state.results[0] : state.results
-    if (firstError) {
-      const canceled = state.taskIds.length > 0 && firstError.code === 'CANCELED'
-      state.status = canceled ? 'canceled' : 'failed'
-      state.error = firstError
-    } else {
-      state.status = 'succeeded'
-    }
-  }
-
-  /** `parse: json`: the first text of the result, parsed (and repaired) into `json`. */
-  function parseOutput(
-    step: JobPlan['steps'][number],
-    task: AbilityTask,
-  ): { ok: true; value: unknown } | { ok: false; message: string } {
-    const result = task.resultPayload
-    if (step.parse !== 'json') return { ok: true, value: result }
-    const text = result?.texts?.[0] ?? ''
-    const parsed = parseModelJson(text)
-    if (!parsed.ok)
-      return { ok: false, message: `step '${step.id}': the model's answer is not JSON: ${parsed.message}` }
-    return { ok: true, value: { ...result, json: parsed.value } }
-  }
-
   async function failJob(job: WorkflowJob, stepId: string, state: StepState) {
     job.status = 'failed'
     job.finishedAt = Date.now()
     job.error = { ...(state.error ?? { code: 'PROVIDER_ERROR', message: 'step failed' }), stepId }
-    await stopSteps(job)
+    await stopSteps(stepDeps, job)
   }
 
   function completeJob(job: WorkflowJob) {
@@ -347,36 +177,6 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
   }
 
-  /** Cancels every running step's tasks (their holds are released) and marks pending steps canceled. */
-  async function stopSteps(job: WorkflowJob) {
-    for (const state of Object.values(job.steps)) {
-      if (state.status === 'pending') state.status = 'canceled'
-      if (state.status !== 'running') continue
-      for (const taskId of state.taskIds) {
-        const task = await store.tasks.get(taskId)
-        if (task && !ENDED.has(task.status)) await deps.tasks.cancel(task).catch(() => {})
-      }
-      state.status = 'canceled'
-    }
-  }
-
-  function progressOf(job: WorkflowJob): number {
-    if (job.status === 'completed') return 100
-    let total = 0
-    let done = 0
-    for (const step of job.plan.steps) {
-      const state = job.steps[step.id]
-      total += step.weight
-      if (STEP_SETTLED.has(state.status)) done += step.weight
-      else if (state.status === 'running' && state.taskIds.length) {
-        const ended =
-          state.results.filter((r) => r !== null).length + state.errors.filter((e) => e !== null).length
-        done += (step.weight * ended) / state.taskIds.length
-      }
-    }
-    return total ? Math.round((done / total) * 100) : 0
-  }
-
   async function persist(job: WorkflowJob, before: string) {
     const deliveries: CallbackDelivery[] = []
     const ended = JOB_ENDED.has(job.status) && !before.startsWith(`${job.status}:`) && !job.callback
@@ -388,30 +188,6 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     await store.jobs.save(job, deliveries)
     if (deliveries.length) deps.onDeliveryQueued?.()
     if (signatureOf(job) !== before) announce(job)
-  }
-
-  function callbackFor(job: WorkflowJob): CallbackDelivery {
-    const now = Date.now()
-    return {
-      id: newWebhookId(),
-      url: job.callbackUrl!,
-      headers: job.callbackHeaders ?? {},
-      body: {
-        status: job.status,
-        result: job.status === 'completed' ? (job.output ?? null) : null,
-        error: job.error ?? null,
-        logId: null,
-        taskId: null,
-        jobId: job.id,
-        timestamp: new Date(now).toISOString(),
-      },
-      userId: job.userId,
-      jobId: job.id,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: now,
-      createdAt: now,
-    }
   }
 
   return {
@@ -438,7 +214,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         if (JOB_ENDED.has(current.status))
           throw new GantryError('CONFLICT', `job ${job.id} already ended (${current.status})`)
         const before = signatureOf(current)
-        await stopSteps(current)
+        await stopSteps(stepDeps, current)
         current.status = 'canceled'
         current.finishedAt = Date.now()
         current.error = { code: 'CANCELED', message: 'canceled' }
