@@ -6,21 +6,21 @@
  * exactly one end state.
  */
 import { randomUUID } from 'node:crypto'
-import { newWebhookId } from '../callbacks/sign.js'
 import type { CallbackDelivery } from '../callbacks/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
-import { chargeFor } from '../ledger/pricing.js'
-import { round, type Wallet } from '../ledger/types.js'
 import type { MediaStore } from '../media/media-store.js'
 import { hasMediaRefs, offloadPayload, restorePayload } from '../media/offload-inputs.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
-import { priceOf, toResponse } from '../run/call-outcome.js'
+import { toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
 import type { ProviderCatalog } from '../run/providers.js'
 import { type CallRunnerDeps, executeAttempt, shouldRetry } from '../run/run-call.js'
 import type { AbilityInvokePayload, Caller } from '../run/types.js'
 import type { WorkerReply } from '../run/worker-protocol.js'
+import { callbackFor } from './task-callback.js'
+import { createTaskCredits } from './task-credits.js'
+import { recoverTasks } from './task-recovery.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 export interface TaskRunnerDeps extends CallRunnerDeps {
@@ -58,32 +58,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     bus.emit('ability-task.status', { task })
   }
 
-  function announceWalletNow(
-    wallet: Wallet,
-    taskId: string,
-    status: 'frozen' | 'committed' | 'released',
-    points: number,
-  ) {
-    bus.emit('wallet.points', {
-      userId: wallet.userId,
-      taskId,
-      status,
-      points,
-      balance: wallet.balance,
-      available: wallet.available,
-    })
-  }
-
-  async function announceWallet(userId: string, taskId: string, status: 'frozen', points: number) {
-    announceWalletNow(await store.ledger.wallet(userId), taskId, status, points)
-  }
-
-  /** What a successful call costs the wallet: its final price, capped at the hold unless the ability allows more. */
-  async function chargeOf(task: AbilityTask, call: PreparedCall, reply: WorkerReply): Promise<number> {
-    const price = priceOf(call, reply)
-    const wallet = await store.ledger.wallet(task.userId)
-    return chargeFor(call.ability.pricing, price, call.estimate.hold, wallet.available)
-  }
+  const credits = createTaskCredits(store, bus)
 
   /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
   function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
@@ -246,7 +221,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /** After an attempt: the end state, or queued again for a retry. Returns the task to go on with. */
   async function settle(task: AbilityTask, call: PreparedCall, reply: WorkerReply, logId: string) {
-    const charge = reply.ok ? await chargeOf(task, call, reply) : 0
+    const charge = reply.ok ? await credits.chargeOf(task, call, reply) : 0
     const response = toResponse(
       call,
       reply,
@@ -337,39 +312,10 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       { deliveries, charge },
     )
     if (!saved) return false
-    const after = await store.ledger.wallet(ended.userId)
-    if (after.frozen !== before.frozen || after.balance !== before.balance) {
-      const spent = round(before.balance - after.balance)
-      const released = round(before.frozen - after.frozen - spent)
-      if (spent > 0) announceWalletNow(after, ended.id, 'committed', spent)
-      if (released > 0) announceWalletNow(after, ended.id, 'released', released)
-    }
+    await credits.announceSettled(ended, before)
     announce(ended)
     if (deliveries.length) deps.onDeliveryQueued?.()
     return true
-  }
-
-  function callbackFor(task: AbilityTask): CallbackDelivery {
-    const result = task.resultPayload
-    return {
-      id: newWebhookId(),
-      url: task.payload.callbackUrl!,
-      headers: task.payload.callbackHeaders ?? {},
-      body: {
-        status: task.status,
-        result: task.status === 'succeeded' ? (result ?? null) : null,
-        error: task.errorCode ? { code: task.errorCode, message: task.errorMessage ?? '' } : null,
-        logId: task.logId ?? null,
-        taskId: task.id,
-        timestamp: new Date(task.finishedAt ?? Date.now()).toISOString(),
-      },
-      userId: task.userId,
-      taskId: task.id,
-      status: 'pending',
-      attempts: 0,
-      nextAttemptAt: Date.now(),
-      createdAt: Date.now(),
-    }
   }
 
   return {
@@ -383,7 +329,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       // large inline media go to the media store; the stored task keeps references
       if (deps.mediaStore) task.payload = await offloadPayload(task.payload, deps.mediaStore)
       await store.tasks.insert(task, { idempotency, holdPoints })
-      if (holdPoints > 0) await announceWallet(task.userId, task.id, 'frozen', holdPoints)
+      if (holdPoints > 0) await credits.announceHold(task, holdPoints)
       bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })
       announce(task)
       start(task)
@@ -430,48 +376,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       return ended
     },
 
-    /**
-     * At start: every queued task runs; a running one with a provider job is
-     * polled again; one without is re-run if it has attempts left, else failed.
-     */
-    async recover(): Promise<{ queued: number; resumed: number; rerun: number; failed: number }> {
-      const counts = { queued: 0, resumed: 0, rerun: 0, failed: 0 }
-      for (const task of await store.tasks.unfinished()) {
-        if (task.status === 'queued') {
-          counts.queued++
-          start(task)
-        } else if (task.externalId) {
-          counts.resumed++
-          start(task, true)
-        } else {
-          const set = deps.definitions()
-          const retry =
-            task.overrides?.retry?.max ??
-            set.abilities.get(task.abilityId)?.retry?.max ??
-            set.executors.get(task.executorId)?.retry?.max ??
-            0
-          if (task.attempts <= retry) {
-            const requeued: AbilityTask = { ...task, status: 'queued' }
-            if (await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })) {
-              counts.rerun++
-              start(requeued)
-            }
-          } else {
-            const message = 'the process running this task stopped before it ended'
-            if (
-              await finish(
-                task,
-                { status: 'failed', errorCode: 'WORKER_CRASHED', errorMessage: message },
-                task.attempts,
-              )
-            ) {
-              counts.failed++
-            }
-          }
-        }
-      }
-      return counts
-    },
+    /** At start: resumes what a stop or a crash left queued or running (see task-recovery.ts). */
+    recover: () => recoverTasks({ store, definitions: deps.definitions, start, finish }),
 
     /** Progress as last reported (kept in memory; status changes are what is stored). */
     progressOf(taskId: string) {

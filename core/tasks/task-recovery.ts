@@ -1,0 +1,52 @@
+import type { DefinitionSet } from '../definitions/types.js'
+import type { Store } from '../store/types.js'
+import type { AbilityTask } from './types.js'
+
+export interface RecoveryDeps {
+  store: Store
+  definitions(): DefinitionSet
+  /** Drives a task; `resume` polls a job already submitted instead of claiming anew. */
+  start(task: AbilityTask, resume?: boolean): void
+  finish(task: AbilityTask, end: Partial<AbilityTask>, attempts: number): Promise<boolean>
+}
+
+/**
+ * At start: every queued task runs; a running one with a provider job is
+ * polled again (never submitted twice); one without is re-run if it has
+ * attempts left, else failed with WORKER_CRASHED. None stays `running`.
+ */
+export async function recoverTasks(deps: RecoveryDeps) {
+  const counts = { queued: 0, resumed: 0, rerun: 0, failed: 0 }
+  for (const task of await deps.store.tasks.unfinished()) {
+    if (task.status === 'queued') {
+      counts.queued++
+      deps.start(task)
+    } else if (task.externalId) {
+      counts.resumed++
+      deps.start(task, true)
+    } else if (task.attempts <= retriesOf(task, deps.definitions())) {
+      const requeued: AbilityTask = { ...task, status: 'queued' }
+      if (await deps.store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })) {
+        counts.rerun++
+        deps.start(requeued)
+      }
+    } else {
+      const end = {
+        status: 'failed' as const,
+        errorCode: 'WORKER_CRASHED',
+        errorMessage: 'the process running this task stopped before it ended',
+      }
+      if (await deps.finish(task, end, task.attempts)) counts.failed++
+    }
+  }
+  return counts
+}
+
+function retriesOf(task: AbilityTask, set: DefinitionSet): number {
+  return (
+    task.overrides?.retry?.max ??
+    set.abilities.get(task.abilityId)?.retry?.max ??
+    set.executors.get(task.executorId)?.retry?.max ??
+    0
+  )
+}
