@@ -79,6 +79,7 @@ async function sseRun(root: string) {
 
   // status events as tasks produce them, spread over the clients' users
   const rss: number[] = []
+  const heap: number[] = []
   const perTick = Math.max(1, Math.round(RATE / 100))
   let sent = 0
   const started = Date.now()
@@ -100,7 +101,12 @@ async function sseRun(root: string) {
         } satisfies AbilityTask
         gantry.bus.emit('ability-task.status', { task })
       }
-      if (sent % RATE < perTick) rss.push(process.memoryUsage.rss())
+      if (sent % RATE < perTick) {
+        // with --expose-gc, what stays alive after a full collection, beside RSS
+        ;(globalThis as { gc?: () => void }).gc?.()
+        rss.push(process.memoryUsage.rss())
+        heap.push(process.memoryUsage().heapUsed)
+      }
       if (Date.now() - started >= SECONDS * 1000) {
         clearInterval(timer)
         resolve()
@@ -111,7 +117,7 @@ async function sseRun(root: string) {
   for (const res of streams) res.body.destroy()
   await agent.close()
   await gantry.stop()
-  return { sent, received, p50: pct(latencies, 50), p99: pct(latencies, 99), rss }
+  return { sent, received, p50: pct(latencies, 50), p99: pct(latencies, 99), rss, heap }
 }
 
 async function ledgerRun(root: string, abilityId: string) {
@@ -172,6 +178,12 @@ try {
   console.log(
     `  RSS (server and clients in one process): start ${mb(sse.rss[0] ?? 0)}, after 1 s ${mb(sse.rss[1] ?? 0)}, end ${mb(sse.rss.at(-1) ?? 0)}, growth ${mb(growth)}`,
   )
+  if (sse.heap.length > 2) {
+    const mid = sse.heap[Math.floor(sse.heap.length / 2)]
+    console.log(
+      `  live heap after a full GC each second (run with --expose-gc): after 1 s ${mb(sse.heap[1])}, half-way ${mb(mid)}, end ${mb(sse.heap.at(-1)!)}`,
+    )
+  }
 
   const free = await ledgerRun(root, 'noop')
   const priced = await ledgerRun(root, 'noop-priced')
