@@ -202,6 +202,26 @@ describe.skipIf(!hasChromium)('operator console in Chromium', () => {
     await page.close()
   })
 
+  it('falls back to polling when the stream is refused, and still sees the task succeed', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+    page.setDefaultTimeout(6000)
+    // the stream never connects (a proxy that does not pass SSE, say)
+    await page.route('**/api/notify/v1/stream**', (route) => route.abort())
+    await page.goto(`${site.url}/console`)
+    await page.getByLabel('Token').fill(g.token('bob'))
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.locator('#live-mode[data-mode="polling"]').waitFor()
+    await page.goto(`${site.url}/console#/abilities/demo.slow`)
+    await page.getByLabel('text').fill('polled')
+    await page.getByRole('button', { name: 'Queue' }).click()
+    await page.getByRole('link', { name: 'See it in Tasks' }).click()
+    const row = page.locator('#task-table tbody tr', { hasText: 'demo.slow' }).first()
+    await row.waitFor()
+    // only the 3-second poll can tell the page that the task ended
+    await expect.poll(() => row.getAttribute('data-status'), { timeout: 10_000 }).toBe('succeeded')
+    await page.close()
+  })
+
   it('starts a workflow and sees its steps complete', async () => {
     const page = await signedIn('alice')
     await page.getByRole('link', { name: 'Workflows' }).click()
