@@ -20,6 +20,10 @@ export interface Config {
   jwtIssuer?: string
   jwtAudience?: string
   store: string
+  /** Connections of the PostgreSQL store's pool. */
+  pgPoolSize: number
+  /** The PostgreSQL schema Gantry's tables live in (one per deployment or test). */
+  pgSchema: string
   maxWorkers: number
   callsPerWorker: number
   webhookSecret?: string
@@ -89,6 +93,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jwtIssuer: env.GANTRY_JWT_ISSUER || undefined,
     jwtAudience: env.GANTRY_JWT_AUDIENCE || undefined,
     store,
+    pgPoolSize: integer(env, 'GANTRY_PG_POOL', 10),
+    pgSchema: env.GANTRY_PG_SCHEMA || 'gantry',
     maxWorkers: integer(env, 'GANTRY_MAX_WORKERS', availableParallelism()),
     callsPerWorker: integer(env, 'GANTRY_CALLS_PER_WORKER', 32),
     webhookSecret: env.GANTRY_WEBHOOK_SECRET || undefined,

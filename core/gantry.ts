@@ -27,7 +27,8 @@ import { createWorkerPool } from './run/pool.js'
 import { loadProviders, type ProviderCatalog } from './run/providers.js'
 import type { CallRunnerDeps } from './run/run-call.js'
 import { Scheduler } from './run/scheduler.js'
-import { createLowdbStore, type LowdbStore } from './store/lowdb/index.js'
+import { openStore } from './store/open-store.js'
+import type { Store } from './store/types.js'
 import { createSweeper, type Sweeper } from './sweeps/sweeper.js'
 import { createTaskRunner, type TaskRunner } from './tasks/task-runner.js'
 import { ENDED } from './tasks/types.js'
@@ -36,7 +37,7 @@ import { createWorkflowEngine, type WorkflowEngine } from './workflows/engine.js
 export interface Gantry {
   readonly config: Config
   readonly app: ReturnType<typeof createApp>
-  readonly store: LowdbStore
+  readonly store: Store & { compact?(): Promise<{ dropped: number }> }
   readonly definitions: DefinitionLoader
   readonly tasks: TaskRunner
   readonly workflows: WorkflowEngine
@@ -58,14 +59,7 @@ export async function createGantry(
   config: Config,
   log: Logger = createLogger(config.logLevel),
 ): Promise<Gantry> {
-  if (config.store !== 'lowdb') {
-    throw new GantryError(
-      'CONFIG_INVALID',
-      'GANTRY_STORE=postgres:// is not available in this version; use lowdb',
-    )
-  }
-  const store = createLowdbStore(config.dataDir)
-  await store.open()
+  const store = await openStore(config)
   const secrets = loadDataSecrets(config.dataDir)
   const jwt = {
     secret: config.jwtSecret ?? secrets.jwtSecret,

@@ -11,13 +11,14 @@ import { coerceError } from '../errors.js'
 import { createGantry } from '../gantry.js'
 import { createLogger } from '../logger.js'
 import { loadProviders } from '../run/providers.js'
-import { createLowdbStore } from '../store/lowdb/index.js'
+import { openStore } from '../store/open-store.js'
 
 const USAGE = `usage: gantry <command>
   serve                               start the server (PORT, HOST, GANTRY_* from the environment)
   validate [DIR...]                   check YAML definitions offline; exit 1 on any error
   sweep                               run the sweeps once (queue timeouts, retention) on a stopped server's data dir;
                                       on a running server use POST /api/admin/sweep
+  migrate                             apply the PostgreSQL store's migrations (GANTRY_STORE=postgres://...)
   ledger verify                       recompute every wallet from its ledger entries; exit 1 on any difference
   token --sub ID [--role user|admin] [--ttl SECONDS]
                                       print a bearer token signed with the configured secret`
@@ -54,11 +55,26 @@ async function sweep() {
   }
 }
 
+async function migrate() {
+  const config = loadConfig()
+  if (config.store === 'lowdb') {
+    process.stderr.write('GANTRY_STORE is lowdb: the embedded store has no migrations\n')
+    return
+  }
+  const { createPostgresStore } = await import('../store/postgres/index.js')
+  const store = createPostgresStore(config.store, { poolSize: 2, schema: config.pgSchema })
+  try {
+    await store.migrate()
+    process.stderr.write('migrations applied\n')
+  } finally {
+    await store.close()
+  }
+}
+
 async function ledger(args: string[]) {
   if (args[0] !== 'verify') throw new Error(`unknown ledger command '${args[0] ?? ''}' (try: ledger verify)`)
   const config = loadConfig()
-  const store = createLowdbStore(config.dataDir)
-  await store.open()
+  const store = await openStore(config)
   try {
     const differences = await store.ledger.verify()
     for (const d of differences) {
@@ -121,6 +137,8 @@ async function main(argv: string[]) {
       return sweep()
     case 'ledger':
       return ledger(rest)
+    case 'migrate':
+      return migrate()
     case 'help':
     case '--help':
     case '-h':

@@ -153,7 +153,10 @@ export interface JobRepository {
 
 export interface Store {
   readonly kind: string
-  /** Takes ownership of the storage (a second owner is refused) and loads what is needed. */
+  /**
+   * Opens the storage and loads what is needed. The embedded store has one owner
+   * (a second process is refused); PostgreSQL is shared by design.
+   */
   open(): Promise<void>
   /** Flushes pending writes and gives up ownership. */
   close(): Promise<void>

@@ -1,0 +1,19 @@
+import type { Config } from '../config.js'
+import { createLowdbStore } from './lowdb/index.js'
+import type { Store } from './types.js'
+
+/** The store GANTRY_STORE names, opened: the embedded one, or PostgreSQL for a `postgres://` URL. */
+export async function openStore(
+  config: Config,
+): Promise<Store & { compact?(): Promise<{ dropped: number }> }> {
+  if (config.store === 'lowdb') {
+    const store = createLowdbStore(config.dataDir)
+    await store.open()
+    return store
+  }
+  // loaded only when asked for, so the embedded default never loads the driver
+  const { createPostgresStore } = await import('./postgres/index.js')
+  const store = createPostgresStore(config.store, { poolSize: config.pgPoolSize, schema: config.pgSchema })
+  await store.open()
+  return store
+}

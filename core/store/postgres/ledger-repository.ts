@@ -1,0 +1,108 @@
+import type { Pool } from 'pg'
+import { applyEntry, type LedgerEntry, round, walletOf } from '../../ledger/types.js'
+import type { LedgerDifference, LedgerRepository } from '../types.js'
+import { appendEntry, holdIn, settleIn } from './ledger-writes.js'
+import { pageBySeq } from './page.js'
+import { withTransaction } from './tx.js'
+
+/** Entries read per round trip while verifying. */
+const VERIFY_BATCH = 5000
+
+/** The ledger: entries append-only, wallets and open holds cached beside them in the same transactions. */
+export function createLedgerRepository(pool: Pool): LedgerRepository {
+  return {
+    async wallet(userId) {
+      const { rows } = await pool.query<{ balance: string; frozen: string }>(
+        'SELECT balance, frozen FROM wallets WHERE user_id = $1',
+        [userId],
+      )
+      return walletOf(userId, numbers(rows[0]))
+    },
+
+    list(query) {
+      return pageBySeq<LedgerEntry>(pool, 'ledger_entries', {
+        where: { user_id: query.userId },
+        limit: query.limit,
+        cursor: query.cursor,
+      })
+    },
+
+    grant(userId, points, reason, actor, kind = 'grant') {
+      return withTransaction(pool, (client) => appendEntry(client, userId, kind, points, { reason, actor }))
+    },
+
+    hold(userId, holdKey, points) {
+      return withTransaction(pool, (client) => holdIn(client, userId, holdKey, points))
+    },
+
+    settle(holdKey, charge) {
+      return withTransaction(pool, (client) => settleIn(client, holdKey, charge))
+    },
+
+    async openHolds() {
+      const { rows } = await pool.query<{
+        hold_key: string
+        user_id: string
+        points: string
+        task_id: string | null
+      }>('SELECT hold_key, user_id, points, task_id FROM open_holds ORDER BY seq')
+      return rows.map((r) => ({
+        holdKey: r.hold_key,
+        userId: r.user_id,
+        points: Number(r.points),
+        taskId: r.task_id ?? undefined,
+      }))
+    },
+
+    async verify() {
+      // walk every entry in order: each records the wallet right after it, so a changed or
+      // missing entry shows as the first one whose recorded wallet is not what the entries add up to
+      const recomputed = new Map<string, { balance: number; frozen: number }>()
+      const differences = new Map<string, LedgerDifference>()
+      let after = 0
+      for (;;) {
+        const { rows } = await pool.query<{ seq: string; record: LedgerEntry }>(
+          'SELECT seq, record FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
+          [after, VERIFY_BATCH],
+        )
+        for (const { record: entry } of rows) {
+          const wallet = applyEntry(recomputed.get(entry.userId) ?? { balance: 0, frozen: 0 }, entry)
+          recomputed.set(entry.userId, wallet)
+          const mismatch = round(wallet.balance) !== entry.balance || round(wallet.frozen) !== entry.frozen
+          if (mismatch && !differences.has(entry.userId)) {
+            differences.set(entry.userId, {
+              userId: entry.userId,
+              entryId: entry.id,
+              cached: walletOf(entry.userId, { balance: entry.balance, frozen: entry.frozen }),
+              recomputed: walletOf(entry.userId, wallet),
+            })
+          }
+        }
+        if (rows.length < VERIFY_BATCH) break
+        after = Number(rows[rows.length - 1].seq)
+      }
+      const { rows: wallets } = await pool.query<{ user_id: string; balance: string; frozen: string }>(
+        'SELECT user_id, balance, frozen FROM wallets ORDER BY user_id',
+      )
+      for (const row of wallets) {
+        const cached = numbers(row)
+        const again = recomputed.get(row.user_id) ?? { balance: 0, frozen: 0 }
+        if (
+          !differences.has(row.user_id) &&
+          (round(again.balance) !== round(cached.balance) || round(again.frozen) !== round(cached.frozen))
+        ) {
+          differences.set(row.user_id, {
+            userId: row.user_id,
+            cached: walletOf(row.user_id, cached),
+            recomputed: walletOf(row.user_id, again),
+          })
+        }
+      }
+      return [...differences.values()]
+    },
+  }
+}
+
+function numbers(row: { balance: string; frozen: string } | undefined) {
+  return row ? { balance: Number(row.balance), frozen: Number(row.frozen) } : { balance: 0, frozen: 0 }
+}

@@ -1,0 +1,38 @@
+import pg from 'pg'
+import { GantryError } from '../../errors.js'
+
+export interface PostgresStoreOptions {
+  /** Connections in the pool. */
+  poolSize?: number
+  /** The schema Gantry's tables live in; created if missing. */
+  schema?: string
+}
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
+
+/** A schema name, checked once, quoted for SQL (it cannot be a query parameter). */
+export function schemaIdentifier(schema: string): string {
+  if (!IDENTIFIER.test(schema)) {
+    throw new GantryError(
+      'VALIDATION_FAILED',
+      `the PostgreSQL schema must be a plain identifier (letters, digits, _), got '${schema}'`,
+    )
+  }
+  return `"${schema}"`
+}
+
+/** A pool whose every connection works in `schema` (its search_path is set when it connects). */
+export function createPool(
+  url: string,
+  { poolSize = 10, schema = 'gantry' }: PostgresStoreOptions = {},
+): pg.Pool {
+  const quoted = schemaIdentifier(schema)
+  const pool = new pg.Pool({ connectionString: url, max: poolSize })
+  pool.on('connect', (client) => {
+    // queued before anything else asked of this connection, so it always runs first
+    client.query(`SET search_path TO ${quoted}`).catch(() => {})
+  })
+  // an idle connection that drops (a server restart) must not crash the process; the pool replaces it
+  pool.on('error', () => {})
+  return pool
+}

@@ -1,0 +1,109 @@
+import type { Pool } from 'pg'
+import type { AbilityTask } from '../../tasks/types.js'
+import type { TaskRepository } from '../types.js'
+import { putIdempotency } from './idempotency-repository.js'
+import { holdIn, settleIn } from './ledger-writes.js'
+import { putDelivery } from './outbox-repository.js'
+import { json, ms, nextSeq, pageBySeq } from './page.js'
+import { withTransaction } from './tx.js'
+
+const ENDED_SQL = `('succeeded', 'failed', 'canceled')`
+
+/** The ledger key of a task's hold. */
+const holdKeyOf = (taskId: string) => `task:${taskId}`
+
+/** Tasks, one row each; every change an attempt makes is an UPDATE conditional on that attempt. */
+export function createTaskRepository(pool: Pool): TaskRepository {
+  return {
+    async insert(task, extras = {}) {
+      const { idempotency, holdPoints = 0 } = extras
+      const seq = await withTransaction(pool, async (client) => {
+        // the hold is checked and taken first: a wallet that cannot cover it stops the insert here
+        await holdIn(client, task.userId, holdKeyOf(task.id), holdPoints, task.id)
+        const seq = await nextSeq(client, 'tasks')
+        await client.query(
+          `INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          [
+            seq,
+            task.id,
+            task.userId,
+            task.abilityId,
+            task.status,
+            task.attempts,
+            ms(task.finishedAt),
+            json({ ...task, seq }),
+          ],
+        )
+        if (idempotency) await putIdempotency(client, idempotency)
+        return seq
+      })
+      task.seq = seq
+    },
+
+    save(task, expect, extras = {}) {
+      const { deliveries = [], charge } = extras
+      return withTransaction(pool, async (client) => {
+        const values: unknown[] = [
+          task.id,
+          task.userId,
+          task.abilityId,
+          task.status,
+          task.attempts,
+          ms(task.finishedAt),
+          json(task),
+        ]
+        const conditions = ['id = $1']
+        if (expect) {
+          // as in the embedded store, an ended task meets no expectation: nothing changes it again
+          conditions.push(`status NOT IN ${ENDED_SQL}`)
+          if (expect.attempts !== undefined) {
+            values.push(expect.attempts)
+            conditions.push(`attempts = $${values.length}`)
+          }
+          if (expect.status) {
+            values.push(expect.status)
+            conditions.push(`status = ANY($${values.length}::text[])`)
+          }
+        }
+        const { rowCount } = await client.query(
+          `UPDATE tasks SET user_id = $2, ability_id = $3, status = $4, attempts = $5, finished_at = $6, record = $7
+           WHERE ${conditions.join(' AND ')}`,
+          values,
+        )
+        if (!rowCount) return false
+        for (const delivery of deliveries) await putDelivery(client, delivery)
+        if (charge !== undefined) await settleIn(client, holdKeyOf(task.id), charge)
+        return true
+      })
+    },
+
+    async get(id) {
+      const { rows } = await pool.query('SELECT record FROM tasks WHERE id = $1', [id])
+      return rows[0]?.record
+    },
+
+    list(query) {
+      return pageBySeq<AbilityTask>(pool, 'tasks', {
+        where: { user_id: query.userId, status: query.status, ability_id: query.abilityId },
+        limit: query.limit,
+        cursor: query.cursor,
+      })
+    },
+
+    async unfinished() {
+      const { rows } = await pool.query(
+        `SELECT record FROM tasks WHERE status NOT IN ${ENDED_SQL} ORDER BY seq`,
+      )
+      return rows.map((r) => r.record)
+    },
+
+    async removeEndedBefore(before) {
+      const { rowCount } = await pool.query(
+        `DELETE FROM tasks WHERE status IN ${ENDED_SQL} AND COALESCE(finished_at, 0) < $1`,
+        [Math.ceil(before)],
+      )
+      return rowCount ?? 0
+    },
+  }
+}

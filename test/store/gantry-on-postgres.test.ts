@@ -1,0 +1,46 @@
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
+
+const url = process.env.GANTRY_TEST_PG
+
+describe.skipIf(!url)('a Gantry on PostgreSQL (GANTRY_TEST_PG)', () => {
+  const schema = `gantry_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const files = {
+    'a.yaml':
+      'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: echo\nname: Echo\nexecutor: m\npricing: { base: 4 }\n',
+  }
+  const env = { GANTRY_STORE: url ?? '', GANTRY_PG_SCHEMA: schema }
+  let g: TestGantry
+  beforeAll(async () => {
+    g = await startGantry({ files, env })
+  })
+  afterAll(async () => {
+    await g?.stop()
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
+    await client.end()
+  })
+
+  it('runs priced tasks, keeps their ledger, and finds them again after a restart', async () => {
+    await g.api('/api/admin/wallets/pat/grant', { body: { points: 10, reason: 'test' } })
+    const token = g.token('pat')
+    const first = await g.api('/api/ability-tasks', { body: { abilityId: 'echo', inputs: { n: 1 } }, token })
+    expect(first.status).toBe(202)
+    await waitForTask(g, first.body.id, undefined, 8000, token)
+    const refused = await Promise.all(
+      [1, 2].map(() => g.api('/api/ability-tasks', { body: { abilityId: 'echo' }, token })),
+    )
+    expect(refused.map((r) => r.status).sort()).toEqual([202, 402])
+    const root = g.root
+    await g.stop({ keep: true })
+    g = await startGantry({ root, env })
+    const again = await g.api(`/api/ability-tasks/${first.body.id}`, { token })
+    expect(again.body).toMatchObject({ status: 'succeeded', resultPayload: { cost: { points: 4 } } })
+    const wallet = (await g.api('/api/wallet', { token })).body
+    expect(wallet.frozen).toBe(0)
+    expect(wallet.balance).toBe(2)
+  })
+})
