@@ -128,11 +128,21 @@ function unsupported(call: WorkerCall): WorkerReply {
 }
 
 function toFailure(err: unknown, aborted: boolean): WorkerFailure {
-  const e = err as { code?: unknown; message?: unknown; retryable?: unknown; details?: unknown }
-  const code = typeof e?.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code) ? e.code : 'PROVIDER_ERROR'
+  const e = err as {
+    name?: unknown
+    code?: unknown
+    message?: unknown
+    retryable?: unknown
+    details?: unknown
+  }
+  // only a ProviderError names its code: a library's own (undici's UND_ERR_SOCKET, fs's ENOENT)
+  // says nothing a client can act on, and is kept in the message instead
+  const coded = e?.name === 'ProviderError' && typeof e.code === 'string' && /^[A-Z][A-Z0-9_]*$/.test(e.code)
+  const code = coded ? (e.code as string) : 'PROVIDER_ERROR'
+  const libraryCode = !coded && typeof e?.code === 'string' ? ` (${e.code})` : ''
   return {
     code: aborted && code === 'PROVIDER_ERROR' ? 'ABORTED' : code,
-    message: typeof e?.message === 'string' ? e.message : String(err),
+    message: (typeof e?.message === 'string' ? e.message : String(err)) + libraryCode,
     retryable: e?.retryable !== false,
     details: safeClone(e?.details),
   }
