@@ -48,15 +48,17 @@ export function createSseConnection(stream: SSEStreamingApi, opts: SseConnection
   let closed = false
   let wake: (() => void) | undefined
   let heartbeat: NodeJS.Timeout | undefined
-  let signalClosed!: () => void
-  const whenClosed = new Promise<void>((resolve) => (signalClosed = resolve))
+  // the write under way, if any: close() ends its wait (racing every write against one
+  // long-lived "closed" promise would pile a reaction onto it per write, for the stream's life)
+  let cancelWrite: (() => void) | undefined
   const idle = () => queue.length === 0 && backlogAt >= backlog.length
 
   function close(reason: string) {
     if (closed) return
     closed = true
     clearInterval(heartbeat)
-    signalClosed()
+    cancelWrite?.()
+    wake?.()
     if (!stream.aborted) stream.abort()
     opts.destroySocket?.()
     opts.onClose(reason)
@@ -64,16 +66,15 @@ export function createSseConnection(stream: SSEStreamingApi, opts: SseConnection
 
   async function write(chunk: string) {
     let timer: NodeJS.Timeout | undefined
-    const stalled = new Promise<void>((resolve) => {
-      timer = setTimeout(() => {
-        close('writes stalled')
-        resolve()
-      }, opts.writeTimeoutMs)
+    const stopped = new Promise<void>((resolve) => {
+      cancelWrite = resolve
+      timer = setTimeout(() => close('writes stalled'), opts.writeTimeoutMs)
     })
     try {
-      await Promise.race([stream.write(chunk), stalled, whenClosed])
+      await Promise.race([stream.write(chunk), stopped])
     } finally {
       clearTimeout(timer)
+      cancelWrite = undefined
     }
   }
 
@@ -124,7 +125,8 @@ export function createSseConnection(stream: SSEStreamingApi, opts: SseConnection
       while (!closed) {
         const chunk = nextChunk()
         if (chunk === undefined) {
-          await Promise.race([new Promise<void>((resolve) => (wake = resolve)), whenClosed])
+          // close() wakes it too
+          await new Promise<void>((resolve) => (wake = resolve))
           wake = undefined
           continue
         }
