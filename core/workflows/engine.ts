@@ -53,6 +53,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   // tasks that just ended, as their event carried them: settling a step need not read them back from disk
   const justEnded = new Map<string, AbilityTask>()
   const stepDeps = { store, tasks: deps.tasks, justEnded }
+  // jobs with an advance queued and not yet started
+  const waiting = new Set<string>()
 
   function serialized<T>(jobId: string, work: () => Promise<T>): Promise<T> {
     const previous = queues.get(jobId) ?? Promise.resolve()
@@ -199,11 +201,15 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         justEnded.set(task.id, task)
         // a task of a job that ended meanwhile is never settled: keep the map bounded
         if (justEnded.size > 10_000) justEnded.delete(justEnded.keys().next().value!)
-        serialized(task.job.jobId, () => advance(task.job!.jobId)).catch((err) =>
-          deps.log('error', 'workflow: could not advance a job', {
-            jobId: task.job!.jobId,
-            err: coerceError(err).message,
-          }),
+        const jobId = task.job.jobId
+        // tasks of a fan-out end together: one advance that has not started yet serves them all
+        if (waiting.has(jobId)) return
+        waiting.add(jobId)
+        serialized(jobId, () => {
+          waiting.delete(jobId)
+          return advance(jobId)
+        }).catch((err) =>
+          deps.log('error', 'workflow: could not advance a job', { jobId, err: coerceError(err).message }),
         )
       }
     },
@@ -237,7 +243,13 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         for (const state of Object.values(current.steps)) {
           if (state.status === 'failed' || state.status === 'canceled') {
             // items that succeeded keep their results; the rest run again
-            Object.assign(state, { status: 'pending', errors: [], output: undefined, error: undefined })
+            Object.assign(state, {
+              status: 'pending',
+              errors: [],
+              output: undefined,
+              error: undefined,
+              round: (state.round ?? 0) + 1,
+            })
           }
         }
         Object.assign(current, {

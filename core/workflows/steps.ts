@@ -1,4 +1,5 @@
 /** Running a job's steps: each step (each `forEach` item) becomes a task; a step settles when all its tasks ended. */
+import { createHash } from 'node:crypto'
 import { coerceError, GantryError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
@@ -8,6 +9,16 @@ import { isTruthy, render } from './template.js'
 import type { JobPlan, StepState, WorkflowJob } from './types.js'
 
 type PlannedStep = JobPlan['steps'][number]
+
+/**
+ * A step task's id follows from its job, step, item and retry round, so starting
+ * a step again after a crash finds the tasks it already created instead of
+ * creating them twice (UUID-shaped, like every task id).
+ */
+export function stepTaskId(jobId: string, stepId: string, item: number, round: number): string {
+  const h = createHash('sha256').update(`${jobId}\u0000${stepId}\u0000${item}\u0000${round}`).digest('hex')
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
+}
 
 export interface StepDeps {
   store: Store
@@ -37,7 +48,7 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
       if (kept[index] !== null && kept[index] !== undefined) return undefined
       const scope = scopeOf(job, step.forEach === undefined ? {} : { item, index })
       const inputs = render(step.with, scope) as Record<string, unknown>
-      return deps.tasks.prepare({
+      const task = deps.tasks.prepare({
         caller: { id: job.userId, role: 'user' },
         abilityId: step.ability,
         payload: {
@@ -54,15 +65,17 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
           ? { overrides: { retry: step.retry, timeoutMs: step.timeoutMs } }
           : {}),
       }).task
+      task.id = stepTaskId(job.id, step.id, index, state.round ?? 0)
+      return task
     })
     state.status = 'running'
     state.taskIds = prepared.map((t, i) => t?.id ?? state.taskIds[i])
     state.results = prepared.map((t, i) => (t ? null : kept[i]))
     state.errors = prepared.map(() => null)
-    // the job knows its tasks before they exist, so a crash in between leaves nothing untracked
-    await deps.store.jobs.save(job)
     for (const task of prepared) {
       if (!task) continue
+      // stored before a crash that lost the job's own write: the job now knows it, nothing runs twice
+      if (await deps.store.tasks.get(task.id)) continue
       try {
         await deps.tasks.accept(task)
         accepted.push(task)

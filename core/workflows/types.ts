@@ -10,6 +10,8 @@ export interface StepState {
   status: StepStatus
   /** One task per item (one item without `forEach`). */
   taskIds: string[]
+  /** Retries of the step so far: part of its tasks' ids. */
+  round?: number
   /** Each item's output once it succeeded (null while not). */
   results: unknown[]
   errors: ({ code: string; message: string } | null)[]
