@@ -162,6 +162,34 @@ export interface Plugin {
   hooks?: PluginHooks
 }
 
+/** Waits `ms`, or rejects with the signal's reason as soon as it aborts: a provider's pauses stay cancelable. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason)
+    const onAbort = () => {
+      clearTimeout(timer)
+      reject(signal?.reason)
+    }
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort)
+      resolve()
+    }, ms)
+    signal?.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * `Retry-After` (RFC 9110): delay-seconds or an HTTP date, in milliseconds from
+ * now; undefined when absent or unreadable.
+ */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = (Array.isArray(header) ? header[0] : header)?.trim()
+  if (!value) return undefined
+  if (/^\d+$/.test(value)) return Number(value) * 1000
+  const at = Date.parse(value)
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
+}
+
 /** Declare a provider; returns it unchanged, typed. */
 export function defineProvider(provider: Provider): Provider {
   return provider

@@ -3,7 +3,9 @@
  * checked address, and classify the answer. Never throws; the dispatcher
  * decides what happens next from the result.
  */
+
 import { request } from 'undici'
+import { retryAfterMs } from '../contract.js'
 import { createPinnedAgent } from './pinned-agent.js'
 import { signWebhook } from './sign.js'
 import { resolveCallbackTarget } from './ssrf.js'
@@ -103,13 +105,7 @@ function signedHeaders(delivery: CallbackDelivery, secret: string, body: string)
 }
 
 /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (!value) return undefined
-  const trimmed = value.trim()
-  if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000
-  const at = Date.parse(trimmed)
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now)
-}
+export const parseRetryAfter = (value: string | undefined, now = Date.now()) => retryAfterMs(value, now)
 
 function headerValue(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value

@@ -5,18 +5,4 @@ export function backoffDelay(baseMs: number, attempt: number, maxMs = 5 * 60_000
   return Math.round(ceiling / 2 + Math.random() * (ceiling / 2))
 }
 
-/** Waits, or rejects when the signal aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason)
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal?.reason)
-    }
-    signal?.addEventListener('abort', onAbort, { once: true })
-  })
-}
+export { sleep } from '../contract.js'

@@ -7,6 +7,7 @@ import {
   type InvokeContext,
   ProviderError,
   type ProviderResult,
+  sleep,
 } from '../../core/contract.js'
 
 interface MockBehaviour {
@@ -40,21 +41,6 @@ function failIfAsked(ctx: InvokeContext, b: MockBehaviour) {
 function burnCpu(ms: number) {
   const end = performance.now() + ms
   while (performance.now() < end) {}
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 async function wait(ctx: InvokeContext, b: MockBehaviour) {

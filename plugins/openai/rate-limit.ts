@@ -4,6 +4,7 @@
  * cut short when the call is aborted.
  */
 import type { IncomingHttpHeaders } from 'node:http'
+import { retryAfterMs } from '../../core/contract.js'
 
 export const MAX_RATE_LIMIT_RETRIES = 3
 const MAX_WAIT_MS = 30_000
@@ -21,11 +22,7 @@ const numeric = (value: string | undefined) =>
 function askedDelayMs(headers: IncomingHttpHeaders): number | undefined {
   const ms = numeric(header(headers, 'retry-after-ms'))
   if (ms !== undefined) return ms
-  const after = header(headers, 'retry-after')
-  const seconds = numeric(after)
-  if (seconds !== undefined) return seconds * 1000
-  const date = after ? Date.parse(after) : Number.NaN
-  return Number.isNaN(date) ? undefined : date - Date.now()
+  return retryAfterMs(header(headers, 'retry-after'))
 }
 
 /** How long to wait before retry number `retry` (0 for the first). */
@@ -34,18 +31,4 @@ export function rateLimitDelayMs(headers: IncomingHttpHeaders, retry: number): n
   return Math.min(MAX_WAIT_MS, Math.max(0, wait))
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason as soon as it aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason)
-    const onAbort = () => {
-      clearTimeout(timer)
-      reject(signal.reason)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve()
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-}
+export { sleep } from '../../core/contract.js'
