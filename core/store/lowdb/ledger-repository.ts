@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { GantryError } from '../../errors.js'
+import { insufficientCredits, LedgerAudit, settlementOf } from '../../ledger/rules.js'
 import {
   applyEntry,
   type LedgerEntry,
@@ -86,39 +86,13 @@ export class LowdbLedgerRepository implements LedgerRepository {
   }
 
   async verify(): Promise<LedgerDifference[]> {
-    // walk every entry in order: each records the wallet right after it, so a changed or
-    // missing entry shows as the first one whose recorded wallet is not what the entries add up to
-    const recomputed = new Map<string, { balance: number; frozen: number }>()
-    const differences = new Map<string, LedgerDifference>()
+    const audit = new LedgerAudit()
     for (const key of this.entries.entries.keys()) {
       const entry = await this.entries.get(key)
-      if (!entry) continue
-      const after = applyEntry(recomputed.get(entry.userId) ?? { balance: 0, frozen: 0 }, entry)
-      recomputed.set(entry.userId, after)
-      const mismatch = round(after.balance) !== entry.balance || round(after.frozen) !== entry.frozen
-      if (mismatch && !differences.has(entry.userId)) {
-        differences.set(entry.userId, {
-          userId: entry.userId,
-          entryId: entry.id,
-          cached: walletOf(entry.userId, { balance: entry.balance, frozen: entry.frozen }),
-          recomputed: walletOf(entry.userId, after),
-        })
-      }
+      if (entry) audit.entry(entry)
     }
-    for (const [userId, wallet] of this.wallets) {
-      const again = recomputed.get(userId) ?? { balance: 0, frozen: 0 }
-      if (
-        !differences.has(userId) &&
-        (round(again.balance) !== round(wallet.balance) || round(again.frozen) !== round(wallet.frozen))
-      ) {
-        differences.set(userId, {
-          userId,
-          cached: walletOf(userId, wallet),
-          recomputed: walletOf(userId, again),
-        })
-      }
-    }
-    return [...differences.values()]
+    for (const [userId, wallet] of this.wallets) audit.cachedWallet(userId, wallet)
+    return audit.differences()
   }
 
   /** A hold, if the wallet covers it (none for 0 points); throws INSUFFICIENT_CREDITS otherwise. */
@@ -126,15 +100,7 @@ export class LowdbLedgerRepository implements LedgerRepository {
     if (points <= 0 || this.holds.has(holdKey)) return undefined
     const wallet = this.wallets.get(userId) ?? { balance: 0, frozen: 0 }
     const available = round(wallet.balance - wallet.frozen)
-    if (available < points) {
-      throw new GantryError(
-        'INSUFFICIENT_CREDITS',
-        `this call needs ${points} points; ${available} are available`,
-        {
-          details: { required: points, available },
-        },
-      )
-    }
+    if (available < points) throw insufficientCredits(points, available)
     return this.stage(userId, 'hold', points, { holdKey, taskId })
   }
 
@@ -142,18 +108,10 @@ export class LowdbLedgerRepository implements LedgerRepository {
   stageSettle(holdKey: string, charge: number): LedgerEntry[] {
     const hold = this.holds.get(holdKey)
     if (!hold) return []
-    const { userId, points, taskId } = hold
-    const spent = round(Math.max(0, charge))
-    const staged: LedgerEntry[] = []
-    const link = { holdKey, taskId }
-    if (spent > 0) staged.push(this.stage(userId, 'commit', Math.min(spent, points), link))
-    if (spent < points) staged.push(this.stage(userId, 'release', round(points - spent), link))
-    if (spent > points) {
-      staged.push(
-        this.stage(userId, 'adjust', -round(spent - points), { ...link, reason: 'usage beyond the hold' }),
-      )
-    }
-    return staged
+    const link = { holdKey, taskId: hold.taskId }
+    return settlementOf(hold.points, charge).map(({ kind, points, reason }) =>
+      this.stage(hold.userId, kind, points, { ...link, ...(reason ? { reason } : {}) }),
+    )
   }
 
   /** Writes staged entries (alone; a task repository writes them with its own records). */

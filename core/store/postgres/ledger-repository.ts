@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
-import { applyEntry, type LedgerEntry, round, walletOf } from '../../ledger/types.js'
-import type { LedgerDifference, LedgerRepository } from '../types.js'
+import { LedgerAudit } from '../../ledger/rules.js'
+import { type LedgerEntry, walletOf } from '../../ledger/types.js'
+import type { LedgerRepository } from '../types.js'
 import { appendEntry, holdIn, settleIn } from './ledger-writes.js'
 import { pageBySeq } from './page.js'
 import { withTransaction } from './tx.js'
@@ -55,50 +56,22 @@ export function createLedgerRepository(pool: Pool): LedgerRepository {
     },
 
     async verify() {
-      // walk every entry in order: each records the wallet right after it, so a changed or
-      // missing entry shows as the first one whose recorded wallet is not what the entries add up to
-      const recomputed = new Map<string, { balance: number; frozen: number }>()
-      const differences = new Map<string, LedgerDifference>()
+      const audit = new LedgerAudit()
       let after = 0
       for (;;) {
         const { rows } = await pool.query<{ seq: string; record: LedgerEntry }>(
           'SELECT seq, record FROM ledger_entries WHERE seq > $1 ORDER BY seq LIMIT $2',
           [after, VERIFY_BATCH],
         )
-        for (const { record: entry } of rows) {
-          const wallet = applyEntry(recomputed.get(entry.userId) ?? { balance: 0, frozen: 0 }, entry)
-          recomputed.set(entry.userId, wallet)
-          const mismatch = round(wallet.balance) !== entry.balance || round(wallet.frozen) !== entry.frozen
-          if (mismatch && !differences.has(entry.userId)) {
-            differences.set(entry.userId, {
-              userId: entry.userId,
-              entryId: entry.id,
-              cached: walletOf(entry.userId, { balance: entry.balance, frozen: entry.frozen }),
-              recomputed: walletOf(entry.userId, wallet),
-            })
-          }
-        }
+        for (const { record } of rows) audit.entry(record)
         if (rows.length < VERIFY_BATCH) break
         after = Number(rows[rows.length - 1].seq)
       }
       const { rows: wallets } = await pool.query<{ user_id: string; balance: string; frozen: string }>(
         'SELECT user_id, balance, frozen FROM wallets ORDER BY user_id',
       )
-      for (const row of wallets) {
-        const cached = numbers(row)
-        const again = recomputed.get(row.user_id) ?? { balance: 0, frozen: 0 }
-        if (
-          !differences.has(row.user_id) &&
-          (round(again.balance) !== round(cached.balance) || round(again.frozen) !== round(cached.frozen))
-        ) {
-          differences.set(row.user_id, {
-            userId: row.user_id,
-            cached: walletOf(row.user_id, cached),
-            recomputed: walletOf(row.user_id, again),
-          })
-        }
-      }
-      return [...differences.values()]
+      for (const row of wallets) audit.cachedWallet(row.user_id, numbers(row))
+      return audit.differences()
     },
   }
 }

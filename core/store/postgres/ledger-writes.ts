@@ -5,7 +5,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
-import { GantryError } from '../../errors.js'
+import { insufficientCredits, settlementOf } from '../../ledger/rules.js'
 import { applyEntry, type LedgerEntry, type LedgerKind, round } from '../../ledger/types.js'
 
 /** Locks the user's wallet row (creating an empty one) for the rest of the transaction. */
@@ -70,15 +70,7 @@ export async function holdIn(
   const open = await client.query('SELECT 1 FROM open_holds WHERE hold_key = $1', [holdKey])
   if (open.rowCount) return undefined
   const available = round(wallet.balance - wallet.frozen)
-  if (available < points) {
-    throw new GantryError(
-      'INSUFFICIENT_CREDITS',
-      `this call needs ${points} points; ${available} are available`,
-      {
-        details: { required: points, available },
-      },
-    )
-  }
+  if (available < points) throw insufficientCredits(points, available)
   const entry = await appendEntry(client, userId, 'hold', points, { holdKey, taskId })
   await client.query('INSERT INTO open_holds (hold_key, user_id, points, task_id) VALUES ($1, $2, $3, $4)', [
     holdKey,
@@ -106,17 +98,9 @@ export async function settleIn(client: PoolClient, holdKey: string, charge: numb
   const userId = rows[0].user_id
   const points = Number(rows[0].points)
   const link = { holdKey, taskId: rows[0].task_id ?? undefined }
-  const spent = round(Math.max(0, charge))
   const entries: LedgerEntry[] = []
-  if (spent > 0) entries.push(await appendEntry(client, userId, 'commit', Math.min(spent, points), link))
-  if (spent < points) entries.push(await appendEntry(client, userId, 'release', round(points - spent), link))
-  if (spent > points) {
-    entries.push(
-      await appendEntry(client, userId, 'adjust', -round(spent - points), {
-        ...link,
-        reason: 'usage beyond the hold',
-      }),
-    )
+  for (const { kind, points: amount, reason } of settlementOf(points, charge)) {
+    entries.push(await appendEntry(client, userId, kind, amount, { ...link, ...(reason ? { reason } : {}) }))
   }
   return entries
 }
