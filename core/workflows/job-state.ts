@@ -1,5 +1,5 @@
 /** What a workflow job is made of and how it reads: its plan, template scope, progress, summary. */
-import { newWebhookId } from '../callbacks/sign.js'
+import { newDelivery } from '../callbacks/new-delivery.js'
 import type { CallbackDelivery } from '../callbacks/types.js'
 import type { WorkflowDef } from '../definitions/types.js'
 import type { AbilityTask } from '../tasks/types.js'
@@ -105,25 +105,14 @@ export function progressOf(job: WorkflowJob): number {
 }
 
 export function callbackFor(job: WorkflowJob): CallbackDelivery {
-  const now = Date.now()
-  return {
-    id: newWebhookId(),
+  return newDelivery({
     url: job.callbackUrl!,
-    headers: job.callbackHeaders ?? {},
-    body: {
-      status: job.status,
-      result: job.status === 'completed' ? (job.output ?? null) : null,
-      error: job.error ?? null,
-      logId: null,
-      taskId: null,
-      jobId: job.id,
-      timestamp: new Date(now).toISOString(),
-    },
+    headers: job.callbackHeaders,
     userId: job.userId,
     jobId: job.id,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    createdAt: now,
-  }
+    status: job.status,
+    result: job.status === 'completed' ? (job.output ?? null) : null,
+    error: job.error ?? null,
+    logId: null,
+  })
 }

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { newWebhookId } from '../../callbacks/sign.js'
+import { newDelivery } from '../../callbacks/new-delivery.js'
 import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import type { CallbackDelivery } from '../../callbacks/types.js'
 import type { AbilityDef, DefinitionSet } from '../../definitions/types.js'
@@ -97,23 +97,13 @@ function syncCallback(
   userId: string,
   response: AbilityInvokeResponse,
 ): CallbackDelivery {
-  const now = Date.now()
-  return {
-    id: newWebhookId(),
+  return newDelivery({
     url: payload.callbackUrl!,
-    headers: payload.callbackHeaders ?? {},
-    body: {
-      status: response.status,
-      result: response.status === 'succeeded' ? response : null,
-      error: response.error ?? null,
-      logId: response.logId,
-      taskId: null,
-      timestamp: new Date(now).toISOString(),
-    },
+    headers: payload.callbackHeaders,
     userId,
-    status: 'pending',
-    attempts: 0,
-    nextAttemptAt: now,
-    createdAt: now,
-  }
+    status: response.status,
+    result: response.status === 'succeeded' ? response : null,
+    error: response.error ?? null,
+    logId: response.logId,
+  })
 }
