@@ -305,14 +305,16 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       ended.callback = { deliveryId: delivery.id }
       deliveries.push(delivery)
     }
-    const before = await store.ledger.wallet(ended.userId)
+    // only a priced task has a hold whose closing its owner is told about: free ones skip the wallet reads
+    const priced = !!deps.definitions().abilities.get(ended.abilityId)?.pricing
+    const before = priced ? await store.ledger.wallet(ended.userId) : undefined
     const saved = await store.tasks.save(
       ended,
       { attempts, status: ['queued', 'running'] },
       { deliveries, charge },
     )
     if (!saved) return false
-    await credits.announceSettled(ended, before)
+    if (before) await credits.announceSettled(ended, before)
     announce(ended)
     if (deliveries.length) deps.onDeliveryQueued?.()
     return true
