@@ -24,6 +24,10 @@ export interface Config {
   pgPoolSize: number
   /** The PostgreSQL schema Gantry's tables live in (one per deployment or test). */
   pgSchema: string
+  /** In a cluster (PostgreSQL), a running task's lease: a node that stops renewing it for this long loses it. */
+  leaseMs: number
+  /** In a cluster, how often a node claims tasks when nothing woke it. */
+  claimPollMs: number
   maxWorkers: number
   callsPerWorker: number
   webhookSecret?: string
@@ -95,6 +99,8 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     store,
     pgPoolSize: integer(env, 'GANTRY_PG_POOL', 10),
     pgSchema: env.GANTRY_PG_SCHEMA || 'gantry',
+    leaseMs: integer(env, 'GANTRY_LEASE_MS', 30_000, 300),
+    claimPollMs: integer(env, 'GANTRY_CLAIM_POLL_MS', 1000, 10),
     maxWorkers: integer(env, 'GANTRY_MAX_WORKERS', availableParallelism()),
     callsPerWorker: integer(env, 'GANTRY_CALLS_PER_WORKER', 32),
     webhookSecret: env.GANTRY_WEBHOOK_SECRET || undefined,

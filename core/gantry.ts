@@ -10,6 +10,8 @@ import { type ServerType, serve } from '@hono/node-server'
 import { loadDataSecrets } from './auth/data-secrets.js'
 import { signToken } from './auth/jwt.js'
 import { createCallbackDispatcher } from './callbacks/dispatcher.js'
+import { type ClusterNode, createClusterNode } from './cluster/cluster-node.js'
+import { clusterSlots } from './cluster/cluster-slots.js'
 import type { Config } from './config.js'
 import { createDefinitionLoader, type DefinitionLoader } from './definitions/loader.js'
 import { GantryError } from './errors.js'
@@ -21,6 +23,7 @@ import { createMediaCustody } from './media/custody.js'
 import { createFileMediaStore } from './media/media-store.js'
 import { createMediaLinks } from './media/signed-link.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
+import { type ClusterNotifier, createClusterNotifier } from './notify/cluster-notifier.js'
 import { createNotifier } from './notify/notifier.js'
 import { createTicketStore } from './notify/tickets.js'
 import { createWorkerPool } from './run/pool.js'
@@ -59,7 +62,9 @@ export async function createGantry(
   config: Config,
   log: Logger = createLogger(config.logLevel),
 ): Promise<Gantry> {
-  const store = await openStore(config)
+  const store = await openStore(config, log)
+  // several nodes share a PostgreSQL store: tasks are claimed from its queue, events go through it
+  const cluster = store.cluster
   const secrets = loadDataSecrets(config.dataDir)
   const jwt = {
     secret: config.jwtSecret ?? secrets.jwtSecret,
@@ -109,6 +114,8 @@ export async function createGantry(
     maxBytes: config.mediaMaxBytes,
     allowPrivate: config.allowPrivateCallbacks,
   })
+  // in a cluster only the leader delivers callbacks; the others tell it one was queued
+  const deliveryQueued = () => (node ? node.deliveryQueued() : callbacks.kick())
   const callbacks = createCallbackDispatcher({
     outbox: store.outbox,
     secret: config.webhookSecret ?? secrets.webhookSecret,
@@ -116,8 +123,14 @@ export async function createGantry(
     policy: { maxAttempts: config.callbackMaxAttempts, baseDelayMs: config.callbackBackoffMs },
     log,
   })
-  const tasks = createTaskRunner({
-    scheduler,
+  let node: ClusterNode | undefined
+  let tasks: TaskRunner
+  // a sync call in a cluster takes a lease counted with every node's calls; a freed one lets tasks be claimed
+  const slots = cluster ? clusterSlots(scheduler, cluster.slots, () => tasks.wake()) : scheduler
+  tasks = createTaskRunner({
+    scheduler: slots,
+    cluster,
+    claimPollMs: config.claimPollMs,
     pool,
     store,
     bus,
@@ -125,7 +138,7 @@ export async function createGantry(
     mediaStore,
     providers,
     definitions: currentDefinitions,
-    onDeliveryQueued: () => callbacks.kick(),
+    onDeliveryQueued: deliveryQueued,
     log,
   })
   const workflows = createWorkflowEngine({
@@ -133,8 +146,9 @@ export async function createGantry(
     tasks,
     bus,
     definitions: currentDefinitions,
-    onDeliveryQueued: () => callbacks.kick(),
+    onDeliveryQueued: deliveryQueued,
     log,
+    lock: cluster ? (key, work) => cluster.withLock(key, work) : undefined,
   })
   bus.on('ability-task.status', ({ task }) => {
     if (task.job && ENDED.has(task.status)) workflows.onTaskEnded(task)
@@ -146,14 +160,30 @@ export async function createGantry(
     definitions: currentDefinitions,
     log,
     options: {
+      // in a cluster a running task is watched by its lease, not by whether this process runs it
+      watchRunning: !cluster,
       queueTimeoutMs: config.queueTimeoutMs,
       retentionMs: config.retentionMs,
       timeoutSchedule: config.sweepTimeoutsCron,
       retentionSchedule: config.sweepRetentionCron,
     },
   })
-  const notifier = createNotifier({ dataDir: config.dataDir, log })
+  const notifier = cluster
+    ? createClusterNotifier({ events: cluster.events, log })
+    : createNotifier({ dataDir: config.dataDir, log })
   await notifier.open()
+  if (cluster) {
+    node = createClusterNode({
+      coordination: cluster,
+      tasks,
+      resumeJobs: () => workflows.recover(),
+      notifier: notifier as ClusterNotifier,
+      callbacks,
+      sweeper,
+      eventMaxAgeMs: 3_600_000,
+      log,
+    })
+  }
   notifier.attach(bus)
   const shutdownSignal = new AbortController()
   // every open SSE stream listens for the shutdown
@@ -164,7 +194,7 @@ export async function createGantry(
     [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
   )
   let shuttingDown = false
-  const runner: CallRunnerDeps = { scheduler, pool, store, bus, media }
+  const runner: CallRunnerDeps = { scheduler: slots, pool, store, bus, media }
   const app = createApp({
     definitions: currentDefinitions,
     providers,
@@ -185,7 +215,7 @@ export async function createGantry(
     allowPrivateCallbacks: config.allowPrivateCallbacks,
     queueCallback: async (delivery) => {
       await store.outbox.update(delivery)
-      callbacks.kick()
+      deliveryQueued()
     },
     isShuttingDown: () => shuttingDown,
     logError: (err) => log('error', 'request failed', { err }),
@@ -208,14 +238,23 @@ export async function createGantry(
       : signToken({ sub: 'admin', role: 'admin' }, { ...jwt, ttlSeconds: 30 * 24 * 3600 }),
     async start(opts = {}) {
       // what is past retention goes before anything is served, so it never shows again after a restart
-      await sweeper.sweepRetention()
-      await sweeper.reconcileHolds(true)
-      const recovered = await tasks.recover()
-      if (Object.values(recovered).some((n) => n > 0)) log('info', 'tasks recovered', recovered)
+      if (node) {
+        // other nodes may be running: what they hold is theirs; the leader sweeps and delivers
+        await node.start()
+        await tasks.recover()
+      } else {
+        // what is past retention goes before anything is served, so it never shows again after a restart
+        await sweeper.sweepRetention()
+        await sweeper.reconcileHolds(true)
+        const recovered = await tasks.recover()
+        if (Object.values(recovered).some((n) => n > 0)) log('info', 'tasks recovered', recovered)
+      }
       const jobsResumed = await workflows.recover()
       if (jobsResumed) log('info', 'workflow jobs resumed', { jobs: jobsResumed })
-      callbacks.start()
-      sweeper.start()
+      if (!node) {
+        callbacks.start()
+        sweeper.start()
+      }
       definitions.watch()
       if (opts.listen === false) return
       await new Promise<void>((resolve) => {
@@ -239,6 +278,7 @@ export async function createGantry(
       sweeper.stop()
       // running tasks get the grace period; the rest stay in the store for the next start
       await tasks.stop(config.shutdownGraceMs)
+      await node?.stop()
       scheduler.rejectWaiting(new GantryError('SHUTTING_DOWN', 'gantry is shutting down'))
       await callbacks.stop()
       await definitions.close()

@@ -150,8 +150,10 @@ export function createCallbackDispatcher({
 
   return {
     start() {
-      if (started) return
+      // in a cluster the leader dispatches: a node that leads again starts again
+      if (started && !stopped) return
       started = true
+      stopped = false
       poller = setInterval(kick, pollIntervalMs)
       poller.unref() // pending callbacks alone should not keep the process alive
       kick()

@@ -43,7 +43,7 @@ export interface Notifier {
 const RETAIN_EVERY = 1000
 const RETAIN_INTERVAL_MS = 60_000
 
-function positive(name: string, value: number): number {
+export function positive(name: string, value: number): number {
   if (!Number.isFinite(value) || value <= 0)
     throw new GantryError('VALIDATION_FAILED', `notifier.${name} must be a positive number`)
   return value

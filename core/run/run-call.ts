@@ -12,7 +12,8 @@ import type { AbilityInvokeResponse, Caller } from './types.js'
 import type { WorkerReply } from './worker-protocol.js'
 
 export interface CallRunnerDeps {
-  scheduler: Scheduler
+  /** Where a call takes its executor slot: this process's scheduler, or the cluster's leases. */
+  scheduler: Pick<Scheduler, 'acquire'>
   pool: WorkerPool
   store: Store
   bus: EventBus

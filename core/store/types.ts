@@ -5,6 +5,7 @@
  * is conditional on that attempt (a fencing token).
  */
 import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
+import type { ClusterCoordination } from '../cluster/types.js'
 import type { LedgerEntry, Wallet } from '../ledger/types.js'
 import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
 import type { JobQuery, WorkflowJob } from '../workflows/types.js'
@@ -166,4 +167,6 @@ export interface Store {
   readonly outbox: OutboxRepository
   readonly ledger: LedgerRepository
   readonly jobs: JobRepository
+  /** Present when several nodes may share this store (PostgreSQL): the queue, leases, signals. */
+  readonly cluster?: ClusterCoordination
 }

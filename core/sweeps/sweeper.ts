@@ -13,6 +13,11 @@ import { IDEMPOTENCY_TTL_MS } from '../tasks/idempotency.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
 
 export interface SweepOptions {
+  /**
+   * Fail a running task that no driver of this process runs once past its deadline. Off in a
+   * cluster: another node may be running it, and a dead node's tasks are found by their leases.
+   */
+  watchRunning?: boolean
   /** How long a task may wait in the queue when its ability and executor do not say. */
   queueTimeoutMs: number
   /** Ended tasks, logs and settled callbacks older than this are removed. */
@@ -74,7 +79,7 @@ export function createSweeper(deps: {
         ) {
           queuedTimedOut++
         }
-      } else if (task.status === 'running' && !tasks.isLive(task.id)) {
+      } else if (task.status === 'running' && options.watchRunning !== false && !tasks.isLive(task.id)) {
         const deadline = (task.startedAt ?? task.createdAt) + Math.max(limits.timeoutMs, limits.pollMs ?? 0)
         if (
           deadline < now &&

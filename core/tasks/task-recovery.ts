@@ -30,16 +30,38 @@ export async function recoverTasks(deps: RecoveryDeps) {
         counts.rerun++
         deps.start(requeued)
       }
-    } else {
-      const end = {
-        status: 'failed' as const,
-        errorCode: 'WORKER_CRASHED',
-        errorMessage: 'the process running this task stopped before it ended',
-      }
-      if (await deps.finish(task, end, task.attempts)) counts.failed++
+    } else if (await deps.finish(task, crashed, task.attempts)) {
+      counts.failed++
     }
   }
   return counts
+}
+
+/**
+ * In a cluster (the leader), for tasks whose node stopped renewing their
+ * leases: one with a provider job goes back to the queue keeping it (the next
+ * claim polls it, never submits again); one without is re-run if it has
+ * attempts left, else failed with WORKER_CRASHED. Every change is fenced by the
+ * attempt it saw, so a node that comes back late changes nothing.
+ */
+export async function reclaimTasks(deps: Omit<RecoveryDeps, 'start'>, tasks: AbilityTask[]) {
+  const counts = { requeued: 0, failed: 0 }
+  for (const task of tasks) {
+    if (task.externalId || task.attempts <= retriesOf(task, deps.definitions())) {
+      const requeued: AbilityTask = { ...task, status: 'queued' }
+      if (await deps.store.tasks.save(requeued, { status: ['running'], attempts: task.attempts }))
+        counts.requeued++
+    } else if (await deps.finish(task, crashed, task.attempts)) {
+      counts.failed++
+    }
+  }
+  return counts
+}
+
+const crashed = {
+  status: 'failed' as const,
+  errorCode: 'WORKER_CRASHED',
+  errorMessage: 'the process running this task stopped before it ended',
 }
 
 function retriesOf(task: AbilityTask, set: DefinitionSet): number {

@@ -7,6 +7,9 @@
  */
 import { randomUUID } from 'node:crypto'
 import type { CallbackDelivery } from '../callbacks/types.js'
+import type { TaskClaimer } from '../cluster/task-claimer.js'
+import { createTaskClaimer } from '../cluster/task-claimer.js'
+import type { ClusterCoordination } from '../cluster/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
 import type { MediaStore } from '../media/media-store.js'
@@ -20,7 +23,7 @@ import type { AbilityInvokePayload, Caller } from '../run/types.js'
 import type { WorkerReply } from '../run/worker-protocol.js'
 import { callbackFor } from './task-callback.js'
 import { createTaskCredits } from './task-credits.js'
-import { recoverTasks } from './task-recovery.js'
+import { reclaimTasks, recoverTasks } from './task-recovery.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 export interface TaskRunnerDeps extends CallRunnerDeps {
@@ -31,6 +34,10 @@ export interface TaskRunnerDeps extends CallRunnerDeps {
   /** Called when a callback delivery was queued, so it goes out at once. */
   onDeliveryQueued?(): void
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
+  /** Nodes sharing the store's queue: tasks are claimed from it rather than run where accepted. */
+  cluster?: ClusterCoordination
+  /** In a cluster, how often a node claims when nothing woke it; default 1 s. */
+  claimPollMs?: number
 }
 
 export interface NewTask {
@@ -46,6 +53,8 @@ export interface NewTask {
 interface LiveTask {
   controller: AbortController
   done: Promise<void>
+  /** In a cluster, when this node claimed it (a lease renewal that began earlier may not list it). */
+  claimedAt?: number
   progress?: { percent: number; stage?: string; eta?: number }
 }
 
@@ -59,6 +68,19 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
   }
 
   const credits = createTaskCredits(store, bus)
+  const { cluster } = deps
+  const claimer: TaskClaimer | undefined = cluster
+    ? createTaskClaimer({
+        claim: (wants, now) => cluster.queue.claim(wants, now),
+        executors: () =>
+          [...deps.definitions().executors.values()]
+            .filter((e) => !e.notConfigured?.length && deps.providers.get(e.provider))
+            .map((e) => ({ id: e.id, maxConcurrency: e.maxConcurrency })),
+        run: runClaimed,
+        pollMs: deps.claimPollMs ?? 1000,
+        log: deps.log,
+      })
+    : undefined
 
   /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
   function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
@@ -79,17 +101,21 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       ...(input.overrides ? { overrides: input.overrides } : {}),
       createdAt: Date.now(),
     }
-    prepared.set(task, { call, version: deps.definitions().version })
+    remember(task.id, call)
     return { task, call }
   }
 
-  /** Starts driving a stored task (queued, or running with a job to poll). */
-  // calls prepared at accept time, reused by the first attempt while the definitions are unchanged
-  const prepared = new WeakMap<AbilityTask, { call: PreparedCall; version: number }>()
+  // calls prepared at accept time, reused by the task's attempts here while the definitions are
+  // unchanged; bounded, since in a cluster another node may run (and end) the task
+  const prepared = new Map<string, { call: PreparedCall; version: number }>()
+  function remember(taskId: string, call: PreparedCall) {
+    prepared.set(taskId, { call, version: deps.definitions().version })
+    if (prepared.size > 10_000) prepared.delete(prepared.keys().next().value!)
+  }
 
   function prepareFor(task: AbilityTask, payload: AbilityInvokePayload = task.payload): PreparedCall {
     const set = deps.definitions()
-    const cached = prepared.get(task)
+    const cached = prepared.get(task.id)
     // the payload may have gained metadata since (plugin hooks)
     const call =
       cached && cached.version === set.version
@@ -103,7 +129,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /** As prepareFor, with media the payload keeps in the media store read back first. */
   async function prepareToRun(task: AbilityTask): Promise<PreparedCall> {
-    const cached = prepared.get(task)
+    const cached = prepared.get(task.id)
     if (cached && cached.version === deps.definitions().version) return prepareFor(task)
     const payload =
       deps.mediaStore && hasMediaRefs(task.payload)
@@ -122,6 +148,33 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         deps.log('error', 'task driver failed', { taskId: task.id, err: coerceError(err).message }),
       )
       .finally(() => live.delete(task.id))
+  }
+
+  /** In a cluster: runs the attempt of a task this node claimed; a retry goes back to the shared queue. */
+  function runClaimed(task: AbilityTask): Promise<void> {
+    // claimed as this node began to stop: back to the queue for another node, attempt unspent
+    if (stopping) {
+      const requeued: AbilityTask = { ...task, status: 'queued', attempts: task.attempts - 1 }
+      return store.tasks.save(requeued, { status: ['running'], attempts: task.attempts }).then(() => {})
+    }
+    const controller = new AbortController()
+    const entry: LiveTask = { controller, done: Promise.resolve(), claimedAt: Date.now() }
+    live.set(task.id, entry)
+    announce(task)
+    entry.done = (async () => {
+      let call: PreparedCall
+      try {
+        call = await prepareToRun(task)
+      } catch (err) {
+        const e = coerceError(err)
+        await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
+        return
+      }
+      const outcome = await attempt(task, call, controller.signal)
+      const [next] = await Promise.all([settle(task, call, outcome.reply, outcome.logId), outcome.logWritten])
+      if (next?.runAfter) claimer?.wakeAt(next.runAfter)
+    })().finally(() => live.delete(task.id))
+    return entry.done
   }
 
   async function drive(initial: AbilityTask, signal: AbortSignal, resume: boolean): Promise<void> {
@@ -314,10 +367,16 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       { deliveries, charge },
     )
     if (!saved) return false
+    prepared.delete(ended.id)
     if (before) await credits.announceSettled(ended, before)
     announce(ended)
     if (deliveries.length) deps.onDeliveryQueued?.()
     return true
+  }
+
+  /** Asks every node to stop a task's call (only its own node has it). */
+  async function tellNodes(taskId: string) {
+    await cluster?.signal({ kind: 'cancel', taskId }).catch(() => {})
   }
 
   return {
@@ -334,7 +393,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       if (holdPoints > 0) await credits.announceHold(task, holdPoints)
       bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })
       announce(task)
-      start(task)
+      if (claimer) claimer.wake()
+      else start(task)
       return task
     },
 
@@ -343,26 +403,23 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       if (ENDED.has(task.status)) {
         throw new GantryError('CONFLICT', `task ${task.id} already ended (${task.status})`)
       }
-      const entry = live.get(task.id)
+      const canceled = { status: 'canceled' as const, errorCode: 'CANCELED', errorMessage: 'canceled' }
       if (task.status === 'queued') {
-        await finish(
-          task,
-          { status: 'canceled', errorCode: 'CANCELED', errorMessage: 'canceled' },
-          task.attempts,
-        )
-        entry?.controller.abort()
-      } else {
-        entry?.controller.abort()
-        // the driver ends it as canceled once the call stops; a task with no driver here is ended now
-        if (entry) await Promise.race([entry.done, sleep(10_000)])
-        const after = await store.tasks.get(task.id)
-        if (after && !ENDED.has(after.status)) {
-          await finish(
-            after,
-            { status: 'canceled', errorCode: 'CANCELED', errorMessage: 'canceled' },
-            after.attempts,
-          )
+        if (await finish(task, canceled, task.attempts)) {
+          live.get(task.id)?.controller.abort()
+          return (await store.tasks.get(task.id))!
         }
+        // claimed meanwhile (in a cluster, maybe by another node): cancel it as a running task
+      }
+      const entry = live.get(task.id)
+      entry?.controller.abort()
+      // the driver ends it as canceled once the call stops; a task with no driver here is ended now
+      if (entry) await Promise.race([entry.done, sleep(10_000)])
+      const after = await store.tasks.get(task.id)
+      if (after && !ENDED.has(after.status)) {
+        const ended = await finish(after, canceled, after.attempts)
+        // the node running it stops its call
+        if (ended && !entry && after.status === 'running') await tellNodes(task.id)
       }
       return (await store.tasks.get(task.id))!
     },
@@ -374,12 +431,54 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         { status: 'failed', errorCode: code, errorMessage: message },
         task.attempts,
       )
-      live.get(task.id)?.controller.abort()
+      const entry = live.get(task.id)
+      entry?.controller.abort()
+      if (ended && !entry && task.status === 'running') await tellNodes(task.id)
       return ended
     },
 
-    /** At start: resumes what a stop or a crash left queued or running (see task-recovery.ts). */
-    recover: () => recoverTasks({ store, definitions: deps.definitions, start, finish }),
+    /**
+     * At start: resumes what a stop or a crash left queued or running (see task-recovery.ts).
+     * In a cluster nothing is taken over here: the queue is claimed, and the leader reclaims
+     * tasks whose leases ran out.
+     */
+    async recover() {
+      if (!claimer) return recoverTasks({ store, definitions: deps.definitions, start, finish })
+      claimer.start()
+      return { queued: 0, resumed: 0, rerun: 0, failed: 0 }
+    },
+
+    /** In a cluster (the leader): puts tasks whose leases ran out back in the queue, or fails them. */
+    async reclaim(): Promise<{ requeued: number; failed: number }> {
+      if (!cluster) return { requeued: 0, failed: 0 }
+      const counts = await reclaimTasks(
+        { store, definitions: deps.definitions, finish },
+        await cluster.queue.takeExpired(),
+      )
+      if (counts.requeued) await cluster.signal({ kind: 'tasks' })
+      return counts
+    },
+
+    /** In a cluster: another node asked to stop this task's call, or this node lost its lease. */
+    abortLocal(taskId: string) {
+      live.get(taskId)?.controller.abort()
+    },
+
+    /** In a cluster: renews this node's leases, and stops calls whose lease another node took over. */
+    async renewLeases() {
+      if (!cluster) return
+      const asked = Date.now()
+      const held = await cluster.renew()
+      for (const [taskId, entry] of live) {
+        if (entry.claimedAt !== undefined && entry.claimedAt < asked && !held.has(taskId)) {
+          deps.log('warn', 'cluster: lease lost; stopping the call', { taskId })
+          entry.controller.abort()
+        }
+      }
+    },
+
+    /** Claims again now (a signal from another node). */
+    wake: () => claimer?.wake(),
 
     /** Progress as last reported (kept in memory; status changes are what is stored). */
     progressOf(taskId: string) {
@@ -391,6 +490,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     /** Stops taking tasks; running ones get `graceMs` to end, then are left to recovery. */
     async stop(graceMs: number): Promise<void> {
       stopping = true
+      await claimer?.stop()
       const running = [...live.values()].map((l) => l.done)
       await Promise.race([Promise.all(running), sleep(graceMs)])
       const left = [...live.values()]

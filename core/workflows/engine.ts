@@ -44,6 +44,8 @@ export interface WorkflowEngineDeps {
   definitions(): DefinitionSet
   onDeliveryQueued?(): void
   log: Logger
+  /** In a cluster, a lock across nodes: a job's step tasks may end on any of them. */
+  lock?<T>(key: string, work: () => Promise<T>): Promise<T>
 }
 
 export function createWorkflowEngine(deps: WorkflowEngineDeps) {
@@ -57,8 +59,10 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   const waiting = new Set<string>()
 
   function serialized<T>(jobId: string, work: () => Promise<T>): Promise<T> {
+    const { lock } = deps
+    const run = lock ? () => lock(`job:${jobId}`, work) : work
     const previous = queues.get(jobId) ?? Promise.resolve()
-    const next = previous.then(work, work)
+    const next = previous.then(run, run)
     const settled = next.catch(() => {})
     queues.set(jobId, settled)
     settled.then(() => queues.get(jobId) === settled && queues.delete(jobId))

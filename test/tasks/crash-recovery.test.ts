@@ -1,61 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { signToken } from '../../core/auth/jwt.js'
 import { eventually, FIXTURE_PLUGINS, JWT_SECRET, makeTempDir, ROOT } from '../helpers.js'
-
-/** The provider's side: counts the calls each task made, holding each for a while. */
-async function startCountingUpstream(holdMs: number) {
-  const calls = new Map<number, number>()
-  let inFlight = 0
-  const server = createServer((req, res) => {
-    let body = ''
-    req.on('data', (d) => (body += d))
-    req.on('end', () => {
-      const n = JSON.parse(body).n as number
-      calls.set(n, (calls.get(n) ?? 0) + 1)
-      inFlight++
-      const timer = setTimeout(() => {
-        inFlight--
-        res.end('done')
-      }, holdMs)
-      res.on('close', () => {
-        if (!res.writableFinished) {
-          clearTimeout(timer)
-          inFlight--
-        }
-      })
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
-    calls,
-    inFlight: () => inFlight,
-    close: () => new Promise((r) => server.close(r)),
-  }
-}
-
-function serve(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'core/cli/gantry.js'), 'serve'], {
-      env: { ...process.env, ...env },
-      cwd: ROOT,
-    })
-    let output = ''
-    const onData = (d: Buffer) => {
-      output += d
-      const match = /listening on (http:\/\/\S+)/.exec(output)
-      if (match) resolve({ child, url: match[1] })
-    }
-    child.stdout.on('data', onData)
-    child.stderr.on('data', onData)
-    child.on('exit', (code) => reject(new Error(`gantry exited ${code}: ${output}`)))
-  })
-}
+import { serve, startCountingUpstream } from '../process-helpers.js'
 
 describe('a kill -9 with tasks queued and running', () => {
   const cleanup: (() => Promise<unknown>)[] = []
@@ -130,16 +79,10 @@ config: { async: true, delayMs: 2500 }
     const runningAtCrash = new Set(before.filter((t) => t.status === 'running').map((t) => t.inputs.n))
     expect(runningAtCrash.size).toBe(2)
 
-    first.child.kill('SIGKILL')
-    await new Promise((r) => first.child.on('exit', r))
+    await first.kill()
 
     const second = await serve(env)
-    cleanup.push(async () => {
-      if (second.child.exitCode === null) {
-        second.child.kill('SIGTERM')
-        await new Promise((r) => second.child.on('exit', r))
-      }
-    })
+    cleanup.push(second.stop)
     const ended = await eventually(
       async () => {
         const all = await Promise.all(
@@ -168,8 +111,7 @@ config: { async: true, delayMs: 2500 }
       available: 920,
     })
 
-    second.child.kill('SIGTERM')
-    await new Promise((r) => second.child.on('exit', r))
+    await second.stop()
     const verify = () =>
       new Promise<{ code: number | null; out: string }>((resolve) => {
         const child = spawn(process.execPath, [join(ROOT, 'core/cli/gantry.js'), 'ledger', 'verify'], {

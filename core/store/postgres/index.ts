@@ -1,4 +1,6 @@
+import type { ClusterCoordination } from '../../cluster/types.js'
 import type { Store } from '../types.js'
+import { createCoordination } from './cluster/coordination.js'
 import { createIdempotencyRepository } from './idempotency-repository.js'
 import { createJobRepository } from './job-repository.js'
 import { createLedgerRepository } from './ledger-repository.js'
@@ -9,6 +11,7 @@ import { createPool, type PostgresStoreOptions } from './pool.js'
 import { createTaskRepository } from './task-repository.js'
 
 export interface PostgresStore extends Store {
+  readonly cluster: ClusterCoordination
   /** Applies pending migrations (what `open` does first); for `gantry migrate`. */
   migrate(): Promise<void>
 }
@@ -26,8 +29,10 @@ export function createPostgresStore(url: string, opts: PostgresStoreOptions = {}
   const schema = opts.schema ?? 'gantry'
   const pool = createPool(url, { poolSize: opts.poolSize ?? 10, schema })
   let ended = false
+  const cluster = createCoordination(pool, { url, schema, leaseMs: opts.leaseMs ?? 30_000, log: opts.log })
   return {
     kind: 'postgres',
+    cluster,
     logs: createLogRepository(pool),
     tasks: createTaskRepository(pool),
     idempotency: createIdempotencyRepository(pool),
@@ -41,6 +46,7 @@ export function createPostgresStore(url: string, opts: PostgresStoreOptions = {}
     async close() {
       if (ended) return
       ended = true
+      await cluster.stop()
       await pool.end()
     },
   }

@@ -6,6 +6,9 @@ export interface PostgresStoreOptions {
   poolSize?: number
   /** The schema Gantry's tables live in; created if missing. */
   schema?: string
+  /** In a cluster, a lease not renewed for this long is lost (default 30 s). */
+  leaseMs?: number
+  log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
 }
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/
@@ -27,11 +30,8 @@ export function createPool(
   { poolSize = 10, schema = 'gantry' }: PostgresStoreOptions = {},
 ): pg.Pool {
   const quoted = schemaIdentifier(schema)
-  const pool = new pg.Pool({ connectionString: url, max: poolSize })
-  pool.on('connect', (client) => {
-    // queued before anything else asked of this connection, so it always runs first
-    client.query(`SET search_path TO ${quoted}`).catch(() => {})
-  })
+  // the search path is a startup option of every connection, so it holds before any query runs
+  const pool = new pg.Pool({ connectionString: url, max: poolSize, options: `-c search_path=${quoted}` })
   // an idle connection that drops (a server restart) must not crash the process; the pool replaces it
   pool.on('error', () => {})
   return pool

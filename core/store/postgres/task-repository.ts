@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
 import type { AbilityTask } from '../../tasks/types.js'
 import type { TaskRepository } from '../types.js'
+import { leaseOf } from './cluster/task-queue.js'
 import { putIdempotency } from './idempotency-repository.js'
 import { holdIn, settleIn } from './ledger-writes.js'
 import { putDelivery } from './outbox-repository.js'
@@ -12,6 +13,9 @@ const ENDED_SQL = `('succeeded', 'failed', 'canceled')`
 /** The ledger key of a task's hold. */
 const holdKeyOf = (taskId: string) => `task:${taskId}`
 
+/** The columns a claim filters and orders by. */
+const queueColumns = (task: AbilityTask) => [task.executorId, task.priority, ms(task.runAfter) ?? 0]
+
 /** Tasks, one row each; every change an attempt makes is an UPDATE conditional on that attempt. */
 export function createTaskRepository(pool: Pool): TaskRepository {
   return {
@@ -22,8 +26,9 @@ export function createTaskRepository(pool: Pool): TaskRepository {
         await holdIn(client, task.userId, holdKeyOf(task.id), holdPoints, task.id)
         const seq = await nextSeq(client, 'tasks')
         await client.query(
-          `INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+          `INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record,
+             executor_id, priority, run_after)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
           [
             seq,
             task.id,
@@ -33,6 +38,7 @@ export function createTaskRepository(pool: Pool): TaskRepository {
             task.attempts,
             ms(task.finishedAt),
             json({ ...task, seq }),
+            ...queueColumns(task),
           ],
         )
         if (idempotency) await putIdempotency(client, idempotency)
@@ -52,6 +58,8 @@ export function createTaskRepository(pool: Pool): TaskRepository {
           task.attempts,
           ms(task.finishedAt),
           json(task),
+          ...queueColumns(task),
+          leaseOf(task.id),
         ]
         const conditions = ['id = $1']
         if (expect) {
@@ -66,12 +74,17 @@ export function createTaskRepository(pool: Pool): TaskRepository {
             conditions.push(`status = ANY($${values.length}::text[])`)
           }
         }
-        const { rowCount } = await client.query(
-          `UPDATE tasks SET user_id = $2, ability_id = $3, status = $4, attempts = $5, finished_at = $6, record = $7
-           WHERE ${conditions.join(' AND ')}`,
+        // an attempt that ended (or went back to the queue) frees its executor slot in the same statement
+        const { rows } = await client.query<{ saved: number }>(
+          `WITH saved AS (
+             UPDATE tasks SET user_id = $2, ability_id = $3, status = $4, attempts = $5, finished_at = $6,
+               record = $7, executor_id = $8, priority = $9, run_after = $10
+             WHERE ${conditions.join(' AND ')} RETURNING status),
+           freed AS (DELETE FROM leases WHERE holder = $11 AND EXISTS (SELECT 1 FROM saved WHERE status <> 'running'))
+           SELECT count(*)::int AS saved FROM saved`,
           values,
         )
-        if (!rowCount) return false
+        if (!rows[0].saved) return false
         for (const delivery of deliveries) await putDelivery(client, delivery)
         if (charge !== undefined) await settleIn(client, holdKeyOf(task.id), charge)
         return true

@@ -1,4 +1,8 @@
 import { sql as initial } from './001-initial.js'
+import { sql as cluster } from './002-cluster.js'
 
 /** Every migration, in order; a version is applied once and never changed after release. */
-export const MIGRATIONS: readonly { version: number; sql: string }[] = [{ version: 1, sql: initial }]
+export const MIGRATIONS: readonly { version: number; sql: string }[] = [
+  { version: 1, sql: initial },
+  { version: 2, sql: cluster },
+]

@@ -1,0 +1,147 @@
+/**
+ * One node's link to the others: a listening connection that hears signals
+ * and holds the leader's advisory lock, a timer that renews this node's
+ * leases, and cluster-wide locks. The leader lock is a session lock, so a
+ * node that dies (its connection closes) stops leading at once.
+ */
+import { randomUUID } from 'node:crypto'
+import pg from 'pg'
+import type { ClusterCoordination, ClusterHandlers, ClusterSignal } from '../../../cluster/types.js'
+import { channelOf, decodeSignal, encodeSignal, LOCK } from './channel.js'
+import { createSharedEventLog } from './shared-event-log.js'
+import { createSlotLeases } from './slot-leases.js'
+import { createTaskQueue } from './task-queue.js'
+
+export interface CoordinationOptions {
+  url: string
+  schema: string
+  /** A lease not renewed for this long is lost; renewed every third of it. */
+  leaseMs: number
+  log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
+}
+
+// withLock holds a connection while its work runs on the main pool: a pool of its own, so
+// lock holders waiting for connections can never starve the work they wait on
+const LOCK_CONNECTIONS = 4
+
+export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): ClusterCoordination {
+  const { schema, leaseMs } = opts
+  const log = opts.log ?? (() => {})
+  const nodeId = randomUUID()
+  const channel = channelOf(schema)
+  const lockPool = new pg.Pool({ connectionString: opts.url, max: LOCK_CONNECTIONS })
+  lockPool.on('error', () => {})
+  let listener: pg.Client | undefined
+  let handlers: ClusterHandlers | undefined
+  let leading = false
+  let timer: NodeJS.Timeout | undefined
+  let stopped = false
+  let ticking = false
+
+  function lead(now: boolean) {
+    if (leading === now) return
+    leading = now
+    log('info', now ? 'cluster: this node leads' : 'cluster: this node no longer leads', { nodeId })
+    handlers?.onLeadership(now)
+  }
+
+  async function connect(): Promise<void> {
+    const client = new pg.Client({ connectionString: opts.url })
+    client.on('error', (err) => {
+      log('warn', 'cluster: the listening connection failed', { err: err.message })
+      if (listener === client) listener = undefined
+      lead(false)
+      client.end().catch(() => {})
+    })
+    client.on('notification', (msg) => {
+      if (msg.channel !== channel.name) return
+      const signal = decodeSignal(msg.payload)
+      if (signal) handlers?.onSignal(signal)
+    })
+    await client.connect()
+    await client.query(`LISTEN ${channel.quoted}`)
+    listener = client
+    // what was said while no connection listened is found by the polls (events, claims, outbox)
+    handlers?.onSignal({ kind: 'tasks' })
+  }
+
+  /** Every third of a lease: renew leases, reconnect if needed, try to lead. */
+  async function tick() {
+    if (ticking || stopped) return
+    ticking = true
+    try {
+      if (!listener) await connect()
+      if (!leading && listener) {
+        const { rows } = await listener.query<{ ok: boolean }>(
+          'SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok',
+          [schema, LOCK.leader],
+        )
+        if (rows[0].ok) lead(true)
+      }
+    } catch (err) {
+      log('warn', 'cluster: could not reach the database', { err: (err as Error).message })
+      lead(false)
+    } finally {
+      ticking = false
+    }
+  }
+
+  return {
+    nodeId,
+    leaseMs,
+    queue: createTaskQueue(pool, schema, nodeId, leaseMs),
+    slots: createSlotLeases(pool, schema, nodeId, leaseMs),
+    events: createSharedEventLog(pool, schema),
+
+    async renew() {
+      const { rows } = await pool.query<{ task_id: string | null }>(
+        `UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond' WHERE node_id = $1 RETURNING task_id`,
+        [nodeId, leaseMs],
+      )
+      return new Set(rows.flatMap((r) => (r.task_id ? [r.task_id] : [])))
+    },
+
+    async signal(signal: ClusterSignal) {
+      await pool.query('SELECT pg_notify($1, $2)', [channel.name, encodeSignal(signal)])
+    },
+
+    async start(h) {
+      handlers = h
+      await connect()
+      await tick()
+      timer = setInterval(tick, Math.max(50, Math.floor(leaseMs / 3)))
+      timer.unref()
+    },
+
+    async stop() {
+      if (stopped) return
+      stopped = true
+      clearInterval(timer)
+      // what this node still holds is free at once, rather than after its leases run out
+      await pool.query('DELETE FROM leases WHERE node_id = $1', [nodeId]).catch(() => {})
+      lead(false)
+      await listener?.end().catch(() => {})
+      listener = undefined
+      await lockPool.end()
+    },
+
+    async withLock(key, work) {
+      const client = await lockPool.connect()
+      const args = [`${schema}:lock`, key]
+      try {
+        await client.query('SELECT pg_advisory_lock(hashtext($1), hashtext($2))', args)
+      } catch (err) {
+        client.release(err as Error)
+        throw err
+      }
+      try {
+        return await work()
+      } finally {
+        await client.query('SELECT pg_advisory_unlock(hashtext($1), hashtext($2))', args).then(
+          () => client.release(),
+          (err) => client.release(err), // a broken connection drops its locks with it
+        )
+      }
+    },
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The shared queue, leases and leadership of the PostgreSQL store, as several
+ * nodes see them: each "node" here is a store of its own on one schema.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { ClusterSignal } from '../../core/cluster/types.js'
+import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
+import type { AbilityTask } from '../../core/tasks/types.js'
+import { eventually } from '../helpers.js'
+import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from './pg-schema.js'
+
+let created = 0
+function makeTask(over: Partial<AbilityTask> = {}): AbilityTask {
+  return {
+    id: `t${++created}`,
+    seq: 0,
+    abilityId: 'a',
+    executorId: 'e',
+    userId: 'u',
+    status: 'queued',
+    priority: 0,
+    progress: 0,
+    attempts: 0,
+    payload: { inputs: {} },
+    createdAt: Date.now(),
+    ...over,
+  }
+}
+
+describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKIP_TITLE}`}`, () => {
+  let schema: string
+  let nodes: PostgresStore[]
+
+  async function node(leaseMs = 30_000): Promise<PostgresStore> {
+    const store = createPostgresStore(PG_URL!, { schema, poolSize: 6, leaseMs })
+    await store.open()
+    nodes.push(store)
+    return store
+  }
+
+  beforeEach(() => {
+    schema = newSchema()
+    nodes = []
+  })
+  afterEach(async () => {
+    for (const n of nodes) await n.close()
+    await dropSchema(schema)
+  })
+
+  it('claims by priority, then first in first out, and skips tasks whose retry is not due', async () => {
+    const a = await node()
+    const low = makeTask()
+    const high = makeTask({ priority: 5 })
+    const later = makeTask({ runAfter: Date.now() + 60_000 })
+    const next = makeTask()
+    for (const t of [low, high, later, next]) await a.tasks.insert(t)
+    const claimed = await a.cluster.queue.claim(
+      [{ executorId: 'e', maxConcurrency: 10, count: 10 }],
+      Date.now(),
+    )
+    expect(claimed.map((t) => t.id)).toEqual([high.id, low.id, next.id])
+    expect(claimed[0]).toMatchObject({ status: 'running', attempts: 1, progress: 0 })
+    expect(claimed[0].startedAt).toBeGreaterThan(0)
+    expect(await a.tasks.get(high.id)).toMatchObject({ status: 'running', attempts: 1 })
+    // the stored record and the claimed one agree, so the attempt's fenced saves succeed
+    expect(
+      await a.tasks.save({ ...claimed[0], status: 'succeeded' }, { status: ['running'], attempts: 1 }),
+    ).toBe(true)
+  })
+
+  it('never lets nodes claiming at once exceed an executor limit, counting sync-call leases too', async () => {
+    const [a, b, c] = [await node(), await node(), await node()]
+    for (let n = 0; n < 40; n++) await a.tasks.insert(makeTask())
+    const slot = await a.cluster.slots.take('e', 5)
+    expect(slot).toBeDefined()
+    const want = [{ executorId: 'e', maxConcurrency: 5, count: 5 }]
+    const rounds = await Promise.all([a, b, c, a, b, c].map((s) => s.cluster.queue.claim(want, Date.now())))
+    expect(rounds.flat()).toHaveLength(4)
+    expect((await a.cluster.slots.counts()).get('e')).toBe(5)
+    expect(await b.cluster.slots.take('e', 5)).toBeUndefined()
+    // an attempt that ends frees its slot with the same write
+    const done = rounds.flat()[0]
+    await b.tasks.save({ ...done, status: 'succeeded' }, { status: ['running'], attempts: done.attempts })
+    await a.cluster.slots.give(slot!)
+    const more = await c.cluster.queue.claim(want, Date.now())
+    expect(more).toHaveLength(2)
+  })
+
+  it('keeps renewed leases and gives back the tasks of a node that stopped renewing', async () => {
+    const a = await node(400)
+    const b = await node(400)
+    await a.tasks.insert(makeTask())
+    await a.tasks.insert(makeTask({ externalId: 'job-7' }))
+    const want = [{ executorId: 'e', maxConcurrency: 10, count: 1 }]
+    const [onA] = await a.cluster.queue.claim(want, Date.now())
+    const [onB] = await b.cluster.queue.claim(want, Date.now())
+    expect(onB.externalId).toBe('job-7')
+    await new Promise((r) => setTimeout(r, 250))
+    expect(await a.cluster.renew()).toEqual(new Set([onA.id]))
+    await new Promise((r) => setTimeout(r, 250))
+    // a renewed at 250 ms, b never: only b's task is past its lease
+    const expired = await a.cluster.queue.takeExpired()
+    expect(expired.map((t) => t.id)).toEqual([onB.id])
+    expect(await b.cluster.renew()).toEqual(new Set())
+  })
+
+  it('elects one leader at a time and hands over when it stops; signals reach every node', async () => {
+    const a = await node(300)
+    const b = await node(300)
+    const leading = new Map<string, boolean>()
+    const heard: ClusterSignal[][] = [[], []]
+    await a.cluster.start({
+      onSignal: (s) => heard[0].push(s),
+      onLeadership: (on) => leading.set('a', on),
+    })
+    await b.cluster.start({
+      onSignal: (s) => heard[1].push(s),
+      onLeadership: (on) => leading.set('b', on),
+    })
+    await eventually(() => leading.get('a') === true)
+    expect(leading.get('b')).not.toBe(true)
+    await a.cluster.signal({ kind: 'cancel', taskId: 'x' })
+    await eventually(() => heard.every((h) => h.some((s) => s.kind === 'cancel' && s.taskId === 'x')))
+    await a.cluster.stop()
+    await eventually(() => leading.get('b') === true, 3000)
+  })
+
+  it('lets one holder at a time run under a cluster-wide lock', async () => {
+    const a = await node()
+    const b = await node()
+    let inside = 0
+    let most = 0
+    const work = async () => {
+      inside++
+      most = Math.max(most, inside)
+      await new Promise((r) => setTimeout(r, 20))
+      inside--
+    }
+    await Promise.all([a, b, a, b, a, b].map((s) => s.cluster.withLock('job:1', work)))
+    expect(most).toBe(1)
+  })
+})
