@@ -177,6 +177,7 @@ export async function createGantry(
       coordination: cluster,
       tasks,
       resumeJobs: () => workflows.recover(),
+      reconcileHolds: () => sweeper.reconcileHolds(),
       notifier: notifier as ClusterNotifier,
       callbacks,
       sweeper,

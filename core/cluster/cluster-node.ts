@@ -17,6 +17,8 @@ export interface ClusterNodeDeps {
   }
   /** Advances unfinished workflow jobs (a node may have died between a step's end and its job's advance). */
   resumeJobs(): Promise<number>
+  /** Releases holds left open (sync calls of a node that died, tasks that ended without closing theirs). */
+  reconcileHolds(): Promise<unknown>
   notifier: { onAppended(lastId: number): void }
   callbacks: { start(): void; stop(): Promise<void>; kick(): void }
   sweeper: { start(): void; stop(): void }
@@ -25,15 +27,15 @@ export interface ClusterNodeDeps {
   log: Logger
 }
 
-// the leader advances unfinished jobs this often
-const RESUME_JOBS_EVERY_MS = 60_000
+// the leader advances unfinished jobs and reconciles holds this often
+const HOUSEKEEPING_EVERY_MS = 60_000
 
 export function createClusterNode(deps: ClusterNodeDeps) {
   const { coordination, tasks, log } = deps
   let leading = false
   let renewTimer: NodeJS.Timeout | undefined
   let leaderTimer: NodeJS.Timeout | undefined
-  let jobsResumedAt = 0
+  let housekeptAt = 0
   let leaderWork: Promise<void> = Promise.resolve()
 
   function onSignal(signal: ClusterSignal) {
@@ -50,9 +52,10 @@ export function createClusterNode(deps: ClusterNodeDeps) {
       if (reclaimed.requeued || reclaimed.failed)
         log('warn', 'cluster: took over tasks of a node that stopped', reclaimed)
       await coordination.events.removeBefore(Date.now() - deps.eventMaxAgeMs)
-      if (Date.now() - jobsResumedAt >= RESUME_JOBS_EVERY_MS) {
-        jobsResumedAt = Date.now()
+      if (Date.now() - housekeptAt >= HOUSEKEEPING_EVERY_MS) {
+        housekeptAt = Date.now()
         await deps.resumeJobs()
+        await deps.reconcileHolds()
       }
     } catch (err) {
       log('warn', 'cluster: leader duties failed; trying again', { err: (err as Error).message })

@@ -68,8 +68,10 @@ export interface ClusterCoordination {
   readonly queue: TaskQueue
   readonly slots: SlotLeases
   readonly events: SharedEventLog
-  /** Renews every lease this node holds; returns the ids of the tasks it still holds. */
+  /** Renews every lease this node holds (and says it is alive); returns the ids of the tasks it still holds. */
   renew(): Promise<Set<string>>
+  /** Nodes that renewed within a lease. */
+  liveNodes(): Promise<Set<string>>
   signal(signal: ClusterSignal): Promise<void>
   /** Opens the listening connection and starts competing for leadership. */
   start(handlers: ClusterHandlers): Promise<void>

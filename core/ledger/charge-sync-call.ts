@@ -16,7 +16,9 @@ export async function chargeSyncCall(
   call: PreparedCall,
   run: () => Promise<AbilityInvokeResponse>,
 ): Promise<AbilityInvokeResponse> {
-  const holdKey = `invoke:${randomUUID()}`
+  // in a cluster the key names the node, so the leader can release it if that node dies mid-call
+  const node = deps.store.cluster?.nodeId
+  const holdKey = node ? `invoke:${node}:${randomUUID()}` : `invoke:${randomUUID()}`
   const points = call.estimate.hold
   const held = await deps.store.ledger.hold(caller.id, holdKey, points)
   if (held) await announce(deps, caller.id, 'frozen', points)

@@ -95,12 +95,14 @@ export function createSweeper(deps: {
 
   /**
    * Holds whose task has ended (or is gone) are released and reported. Holds of
-   * sync calls are only stale at start, when no call of this process can be running.
+   * sync calls are stale at start, when no call of this process can be running,
+   * or, in a cluster, once the node that took them stopped renewing.
    */
   async function reconcileHolds(atStart = false) {
     let holdsReleased = 0
+    const live = await store.cluster?.liveNodes()
     for (const hold of await store.ledger.openHolds()) {
-      let stale = atStart && hold.holdKey.startsWith('invoke:')
+      let stale = hold.holdKey.startsWith('invoke:') && (live ? !live.has(nodeOf(hold.holdKey)) : atStart)
       if (hold.taskId) {
         const task = await store.tasks.get(hold.taskId)
         stale = !task || task.finishedAt !== undefined
@@ -170,5 +172,8 @@ export function createSweeper(deps: {
     },
   }
 }
+
+/** The node in a cluster sync call's hold key (`invoke:<node>:<call>`); '' for a single node's. */
+const nodeOf = (holdKey: string) => holdKey.split(':').slice(1, -1).join(':')
 
 export type Sweeper = ReturnType<typeof createSweeper>

@@ -5,6 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterSignal } from '../../core/cluster/types.js'
 import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
+import { createSweeper } from '../../core/sweeps/sweeper.js'
+import type { TaskRunner } from '../../core/tasks/task-runner.js'
 import type { AbilityTask } from '../../core/tasks/types.js'
 import { eventually } from '../helpers.js'
 import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from './pg-schema.js'
@@ -138,5 +140,40 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     }
     await Promise.all([a, b, a, b, a, b].map((s) => s.cluster.withLock('job:1', work)))
     expect(most).toBe(1)
+  })
+
+  it("releases a sync call's hold once the node that took it stops renewing, not before", async () => {
+    const a = await node(300)
+    const b = await node(300)
+    await a.ledger.grant('u', 10, 'test', 'ops')
+    await a.cluster.renew()
+    await b.cluster.renew()
+    await a.ledger.hold('u', `invoke:${a.cluster.nodeId}:call-1`, 4)
+    const sweeper = createSweeper({
+      store: b,
+      // only reconcileHolds runs here, which reads no task runner
+      tasks: {} as TaskRunner,
+      definitions: () => ({
+        version: 1,
+        executors: new Map(),
+        abilities: new Map(),
+        workflows: new Map(),
+        errors: [],
+        loadedAt: '',
+      }),
+      log: () => {},
+      options: {
+        queueTimeoutMs: 60_000,
+        retentionMs: 60_000,
+        timeoutSchedule: '0 0 1 1 *',
+        retentionSchedule: '0 0 1 1 *',
+      },
+    })
+    expect(await sweeper.reconcileHolds()).toEqual({ holdsReleased: 0 })
+    expect((await b.ledger.wallet('u')).frozen).toBe(4)
+    await new Promise((r) => setTimeout(r, 400))
+    await b.cluster.renew()
+    expect(await sweeper.reconcileHolds()).toEqual({ holdsReleased: 1 })
+    expect(await b.ledger.wallet('u')).toMatchObject({ balance: 10, frozen: 0 })
   })
 })

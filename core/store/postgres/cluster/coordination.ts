@@ -94,11 +94,24 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
     events: createSharedEventLog(pool, schema),
 
     async renew() {
+      await pool.query(
+        `INSERT INTO nodes (node_id, seen_at) VALUES ($1, now())
+         ON CONFLICT (node_id) DO UPDATE SET seen_at = now()`,
+        [nodeId],
+      )
       const { rows } = await pool.query<{ task_id: string | null }>(
         `UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond' WHERE node_id = $1 RETURNING task_id`,
         [nodeId, leaseMs],
       )
       return new Set(rows.flatMap((r) => (r.task_id ? [r.task_id] : [])))
+    },
+
+    async liveNodes() {
+      const { rows } = await pool.query<{ node_id: string }>(
+        `SELECT node_id FROM nodes WHERE seen_at > now() - $1 * interval '1 millisecond'`,
+        [leaseMs],
+      )
+      return new Set(rows.map((r) => r.node_id))
     },
 
     async signal(signal: ClusterSignal) {
@@ -107,6 +120,9 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
 
     async start(h) {
       handlers = h
+      await this.renew()
+      // nodes gone for a day are forgotten
+      await pool.query(`DELETE FROM nodes WHERE seen_at < now() - interval '1 day'`)
       await connect()
       await tick()
       timer = setInterval(tick, Math.max(50, Math.floor(leaseMs / 3)))
@@ -119,6 +135,7 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
       clearInterval(timer)
       // what this node still holds is free at once, rather than after its leases run out
       await pool.query('DELETE FROM leases WHERE node_id = $1', [nodeId]).catch(() => {})
+      await pool.query('DELETE FROM nodes WHERE node_id = $1', [nodeId]).catch(() => {})
       lead(false)
       await listener?.end().catch(() => {})
       listener = undefined

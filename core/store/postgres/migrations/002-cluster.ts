@@ -1,7 +1,7 @@
 /**
  * Several nodes on one database: the columns a claim filters and orders by,
- * the leases of running calls (a task's attempt or a sync call), and the
- * shared replay log of client events.
+ * the leases of running calls (a task's attempt or a sync call), the nodes
+ * alive, and the shared replay log of client events.
  */
 export const sql = `
 ALTER TABLE tasks
@@ -24,6 +24,11 @@ CREATE TABLE leases (
 );
 CREATE INDEX leases_node ON leases (node_id);
 CREATE INDEX leases_executor ON leases (executor_id, expires_at);
+
+CREATE TABLE nodes (
+  node_id text PRIMARY KEY,
+  seen_at timestamptz NOT NULL
+);
 
 CREATE TABLE events (
   id bigserial PRIMARY KEY,
