@@ -1,12 +1,12 @@
-import type { Pool } from 'pg'
+import type { Pool, PoolClient } from 'pg'
 import type { AbilityTask } from '../../tasks/types.js'
 import type { TaskRepository } from '../types.js'
 import { leaseOf } from './cluster/task-queue.js'
 import { putIdempotency } from './idempotency-repository.js'
 import { holdIn, settleIn } from './ledger-writes.js'
 import { putDelivery } from './outbox-repository.js'
-import { json, ms, nextSeq, pageBySeq } from './page.js'
-import { withTransaction } from './tx.js'
+import { json, ms, pageBySeq } from './page.js'
+import { inTransactionIf } from './tx.js'
 
 const ENDED_SQL = `('succeeded', 'failed', 'canceled')`
 
@@ -21,35 +21,36 @@ export function createTaskRepository(pool: Pool): TaskRepository {
   return {
     async insert(task, extras = {}) {
       const { idempotency, holdPoints = 0 } = extras
-      const seq = await withTransaction(pool, async (client) => {
+      // one statement when nothing goes with the task: no transaction round trips
+      task.seq = await inTransactionIf(pool, !!idempotency || holdPoints > 0, async (db) => {
         // the hold is checked and taken first: a wallet that cannot cover it stops the insert here
-        await holdIn(client, task.userId, holdKeyOf(task.id), holdPoints, task.id)
-        const seq = await nextSeq(client, 'tasks')
-        await client.query(
+        if (holdPoints > 0)
+          await holdIn(db as PoolClient, task.userId, holdKeyOf(task.id), holdPoints, task.id)
+        const { rows } = await db.query<{ seq: string }>(
           `INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record,
              executor_id, priority, run_after)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+           SELECT s.seq, $1, $2, $3, $4, $5, $6, $7::jsonb || jsonb_build_object('seq', s.seq), $8, $9, $10
+           FROM (SELECT nextval(pg_get_serial_sequence('tasks', 'seq')) AS seq) s
+           RETURNING seq`,
           [
-            seq,
             task.id,
             task.userId,
             task.abilityId,
             task.status,
             task.attempts,
             ms(task.finishedAt),
-            json({ ...task, seq }),
+            json(task),
             ...queueColumns(task),
           ],
         )
-        if (idempotency) await putIdempotency(client, idempotency)
-        return seq
+        if (idempotency) await putIdempotency(db, idempotency)
+        return Number(rows[0].seq)
       })
-      task.seq = seq
     },
 
     save(task, expect, extras = {}) {
       const { deliveries = [], charge } = extras
-      return withTransaction(pool, async (client) => {
+      return inTransactionIf(pool, deliveries.length > 0 || charge !== undefined, async (client) => {
         const values: unknown[] = [
           task.id,
           task.userId,
@@ -86,7 +87,7 @@ export function createTaskRepository(pool: Pool): TaskRepository {
         )
         if (!rows[0].saved) return false
         for (const delivery of deliveries) await putDelivery(client, delivery)
-        if (charge !== undefined) await settleIn(client, holdKeyOf(task.id), charge)
+        if (charge !== undefined) await settleIn(client as PoolClient, holdKeyOf(task.id), charge)
         return true
       })
     },
