@@ -11,17 +11,17 @@ import { ROOT } from './helpers.js'
  * caller went away before the answer (cut).
  */
 export async function startCountingUpstream(holdMs: number) {
-  const calls = new Map<number, number>()
+  const calls = new Map<unknown, number>()
   /** When each call of `n` arrived (epoch ms). */
-  const times = new Map<number, number[]>()
-  const cut = new Set<number>()
+  const times = new Map<unknown, number[]>()
+  const cut = new Set<unknown>()
   let inFlight = 0
   let most = 0
   const server = createServer((req, res) => {
     let body = ''
     req.on('data', (d) => (body += d))
     req.on('end', () => {
-      const n = JSON.parse(body).n as number
+      const n: unknown = JSON.parse(body).n
       calls.set(n, (calls.get(n) ?? 0) + 1)
       times.set(n, [...(times.get(n) ?? []), Date.now()])
       most = Math.max(most, ++inFlight)

@@ -40,6 +40,26 @@ pricing: { base: 10 }
 config: { delayMs: 50 }
 `
 
+const WORKFLOW = `kind: Workflow
+id: spread
+name: Spread over the nodes
+steps:
+  - id: first
+    ability: work
+    with: { n: first }
+  - id: fan
+    ability: work
+    needs: [first]
+    forEach: [0, 1, 2, 3, 4, 5]
+    with: { n: "fan-\${{ item }}" }
+  - id: last
+    ability: work
+    needs: [fan]
+    with: { n: last }
+output:
+  fanned: "\${{ steps.fan.output }}"
+`
+
 const ENDED = ['succeeded', 'failed', 'canceled']
 const tokenOf = (sub: string, role: 'user' | 'admin' = 'user') =>
   signToken({ sub, role }, { secret: JWT_SECRET })
@@ -79,6 +99,8 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
     root = await makeTempDir()
     await mkdir(join(root, 'abilities'))
     await writeFile(join(root, 'abilities/defs.yaml'), DEFS)
+    await mkdir(join(root, 'workflows'))
+    await writeFile(join(root, 'workflows/spread.yaml'), WORKFLOW)
     env = (name) => ({
       PORT: '0',
       GANTRY_STORE: PG_URL!,
@@ -184,6 +206,30 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
     expect(replayed.slice(0, seen.length - 1).map((e) => [e.id, e.type])).toEqual(
       seen.slice(1).map((e) => [e.id, e.type]),
     )
+  }, 30_000)
+
+  it('runs a workflow on the cluster: each step once within the executor limit, the job completed and seen alike from every node', async () => {
+    upstream.reset()
+    await api(nodes[0].url, '/api/admin/wallets/ops/grant', { body: { points: 80, reason: 'test' } })
+    const started = await api(nodes[1].url, '/api/workflows/spread/jobs', { body: { params: {} } })
+    expect(started.status).toBe(202)
+    const job = await eventually(
+      async () => {
+        const j = (await api(nodes[0].url, `/api/workflow-jobs/${started.body.jobId}`)).body
+        return ['completed', 'failed', 'canceled'].includes(j.status) ? j : undefined
+      },
+      20_000,
+      100,
+    )
+    expect(job.status).toBe('completed')
+    const fromC = (await api(nodes[2].url, `/api/workflow-jobs/${started.body.jobId}`)).body
+    expect(fromC).toEqual(job)
+    expect(job.output.fanned).toHaveLength(6)
+    expect([...upstream.calls.keys()].sort()).toEqual(
+      ['fan-0', 'fan-1', 'fan-2', 'fan-3', 'fan-4', 'fan-5', 'first', 'last'].sort(),
+    )
+    expect([...upstream.calls.values()]).toEqual(Array(8).fill(1))
+    expect(upstream.mostInFlight()).toBe(3)
   }, 30_000)
 
   it('takes over the tasks of a node killed with -9: each ends once, and only calls cut by the kill ran again, after their lease', async () => {
