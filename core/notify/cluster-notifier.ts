@@ -5,8 +5,8 @@
  */
 import type { SharedEventLog } from '../cluster/types.js'
 import { GantryError } from '../errors.js'
-import { mapBusToNotifications } from './bus-mapping.js'
 import { createEventWindow } from './event-window.js'
+import { createFanOut } from './fan-out.js'
 import { type Notifier, type NotifierOptions, positive } from './notifier.js'
 import type { NotifyEvent } from './types.js'
 
@@ -45,8 +45,7 @@ export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNoti
   const { events } = opts
 
   const window = createEventWindow({ maxEvents, maxAgeMs })
-  const listeners = new Set<(e: NotifyEvent) => void>()
-  const detachers = new Set<() => void>()
+  const fanOut = createFanOut(log)
   /** Published here, not yet stored, in publish order. */
   let pending: NotifyEvent[] = []
   let flushing: Promise<void> | undefined
@@ -124,13 +123,7 @@ export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNoti
     if (e.id <= last) return
     last = e.id
     window.push(e)
-    for (const listener of listeners) {
-      try {
-        listener(e)
-      } catch (err) {
-        log('error', 'notify: a subscriber threw', { id: e.id, err: String(err) })
-      }
-    }
+    fanOut.deliver(e)
   }
 
   function publish(type: string, userId: string, payload: unknown): NotifyEvent {
@@ -171,27 +164,16 @@ export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNoti
       if (state === 'closed') return
       state = 'closed'
       clearInterval(timer)
-      for (const detach of detachers) detach()
-      detachers.clear()
+      fanOut.detachAll()
       retryAt = 0
       kick()
       while (flushing) await flushing
       await reading
       if (pending.length) log('error', 'notify: events not stored at close', { count: pending.length })
     },
-    attach(bus) {
-      const detach = mapBusToNotifications(bus, publish, progressIntervalMs)
-      detachers.add(detach)
-      return function detachNotifier() {
-        detachers.delete(detach)
-        detach()
-      }
-    },
+    attach: (bus) => fanOut.attach(bus, publish, progressIntervalMs),
     publish,
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    subscribe: fanOut.subscribe,
     since(lastId) {
       window.trim()
       // an id beyond ours was stored by another node and this one has not read it yet
@@ -200,7 +182,7 @@ export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNoti
       return { events: window.after(lastId), reset: lastId < oldest - 1 }
     },
     lastId: () => last,
-    subscribers: () => listeners.size,
+    subscribers: fanOut.size,
     onAppended(lastId) {
       if (lastId > last) void read()
     },

@@ -4,9 +4,9 @@
  */
 import { GantryError } from '../errors.js'
 import type { EventBus } from '../events/bus.js'
-import { mapBusToNotifications } from './bus-mapping.js'
 import { createEventLog } from './event-log.js'
 import { createEventWindow } from './event-window.js'
+import { createFanOut } from './fan-out.js'
 import type { NotifyEvent } from './types.js'
 
 export interface NotifierOptions {
@@ -66,8 +66,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     opts.dataDir,
     positive('maxSegmentBytes', opts.maxSegmentBytes ?? 4 * 1024 * 1024),
   )
-  const listeners = new Set<(e: NotifyEvent) => void>()
-  const detachers = new Set<() => void>()
+  const fanOut = createFanOut(log)
   let last = 0
   let state: 'new' | 'open' | 'closed' = 'new'
   let sinceRetain = 0
@@ -100,13 +99,7 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       sinceRetain = 0
       retain()
     }
-    for (const listener of listeners) {
-      try {
-        listener(e)
-      } catch (err) {
-        log('error', 'notify: a subscriber threw', { id: e.id, err: String(err) })
-      }
-    }
+    fanOut.deliver(e)
     return e
   }
 
@@ -129,23 +122,12 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       const wasOpen = state === 'open'
       state = 'closed'
       clearInterval(retainTimer)
-      for (const detach of detachers) detach()
-      detachers.clear()
+      fanOut.detachAll()
       if (wasOpen) await store.close()
     },
-    attach(bus) {
-      const detach = mapBusToNotifications(bus, publish, progressIntervalMs)
-      detachers.add(detach)
-      return function detachNotifier() {
-        detachers.delete(detach)
-        detach()
-      }
-    },
+    attach: (bus) => fanOut.attach(bus, publish, progressIntervalMs),
     publish,
-    subscribe(listener) {
-      listeners.add(listener)
-      return () => listeners.delete(listener)
-    },
+    subscribe: fanOut.subscribe,
     since(lastId) {
       window.trim()
       // an id beyond ours comes from a log that is gone: what the client holds is stale
@@ -154,6 +136,6 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       return { events: window.after(lastId), reset: lastId < oldest - 1 }
     },
     lastId: () => last,
-    subscribers: () => listeners.size,
+    subscribers: fanOut.size,
   }
 }

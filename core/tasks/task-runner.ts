@@ -138,6 +138,17 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     return prepareFor(task, payload)
   }
 
+  /** The call to run, or undefined once the task has failed because it cannot be prepared (its ability is gone). */
+  async function prepareOrFail(task: AbilityTask): Promise<PreparedCall | undefined> {
+    try {
+      return await prepareToRun(task)
+    } catch (err) {
+      const e = coerceError(err)
+      await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
+      return undefined
+    }
+  }
+
   function start(task: AbilityTask, resume = false) {
     if (live.has(task.id) || stopping) return
     const controller = new AbortController()
@@ -162,14 +173,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     live.set(task.id, entry)
     announce(task)
     entry.done = (async () => {
-      let call: PreparedCall
-      try {
-        call = await prepareToRun(task)
-      } catch (err) {
-        const e = coerceError(err)
-        await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
-        return
-      }
+      const call = await prepareOrFail(task)
+      if (!call) return
       const outcome = await attempt(task, call, controller.signal)
       const [next] = await Promise.all([settle(task, call, outcome.reply, outcome.logId), outcome.logWritten])
       if (next?.runAfter) claimer?.wakeAt(next.runAfter)
@@ -187,14 +192,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
           return // canceled or swept while waiting; whoever aborted saved the end
         }
       }
-      let call: PreparedCall
-      try {
-        call = await prepareToRun(task)
-      } catch (err) {
-        const e = coerceError(err)
-        await finish(task, { status: 'failed', errorCode: e.code, errorMessage: e.message }, task.attempts)
-        return
-      }
+      const call = await prepareOrFail(task)
+      if (!call) return
       let release: () => void
       try {
         release = await deps.scheduler.acquire({
