@@ -54,8 +54,6 @@ export function createTaskClaimer(deps: ClaimerDeps) {
       } while (again && !stopped)
     } catch (err) {
       deps.log('warn', 'cluster: could not claim tasks', { err: (err as Error).message })
-    } finally {
-      claiming = undefined
     }
   }
 
@@ -73,7 +71,14 @@ export function createTaskClaimer(deps: ClaimerDeps) {
   function wake() {
     if (stopped) return
     if (claiming) again = true
-    else claiming = claimRounds()
+    else {
+      // cleared by the stored promise, never inside claimRounds: a round that returns before its first
+      // await would clear it before it was set, and no wake would claim again
+      const round = claimRounds().finally(() => {
+        if (claiming === round) claiming = undefined
+      })
+      claiming = round
+    }
   }
 
   return {

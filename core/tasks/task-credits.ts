@@ -42,6 +42,8 @@ export function createTaskCredits(store: Store, bus: EventBus) {
 
     /** What a successful call costs the wallet: its final price, capped at the hold unless the ability allows more. */
     async chargeOf(task: AbilityTask, call: PreparedCall, reply: WorkerReply): Promise<number> {
+      // a free ability has no hold and nothing to charge: no wallet read
+      if (!call.ability.pricing) return 0
       const price = priceOf(call, reply)
       const wallet = await store.ledger.wallet(task.userId)
       return chargeFor(call.ability.pricing, price, call.estimate.hold, wallet.available)

@@ -176,6 +176,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       const call = await prepareOrFail(task)
       if (!call) return
       const outcome = await attempt(task, call, controller.signal)
+      // the call is over: its settling frees the lease, so a renewal no longer lists it
+      entry.claimedAt = undefined
       const [next] = await Promise.all([settle(task, call, outcome.reply, outcome.logId), outcome.logWritten])
       if (next?.runAfter) claimer?.wakeAt(next.runAfter)
     })().finally(() => live.delete(task.id))
@@ -289,6 +291,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         { status: 'succeeded', logId, resultPayload: response, progress: 100 },
         task.attempts,
         charge,
+        true,
       )
       return undefined
     }
@@ -309,6 +312,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         task,
         { status: 'canceled', logId, errorCode: 'CANCELED', errorMessage: 'canceled' },
         task.attempts,
+        0,
+        true,
       )
       return undefined
     }
@@ -333,7 +338,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       errorCode: reply.error.code,
       errorMessage: reply.error.message,
     }
-    await finish(task, failed, task.attempts)
+    await finish(task, failed, task.attempts, 0, true)
     return undefined
   }
 
@@ -347,8 +352,11 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     end: Partial<AbilityTask>,
     attempts: number,
     charge = 0,
+    fresh = false,
   ): Promise<boolean> {
-    const current = await store.tasks.get(task.id)
+    // the attempt's own copy is current (its changes are saved through it, and any other change
+    // moves the status or the attempt, which the conditional save below refuses); others read it back
+    const current = fresh ? task : await store.tasks.get(task.id)
     if (!current || ENDED.has(current.status)) return false
     const ended: AbilityTask = { ...current, ...end, finishedAt: Date.now(), runAfter: undefined }
     const deliveries: CallbackDelivery[] = []
@@ -363,7 +371,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const saved = await store.tasks.save(
       ended,
       { attempts, status: ['queued', 'running'] },
-      { deliveries, charge },
+      // a free task has no hold to close (one left by a pricing change is released by the sweeps)
+      { deliveries, charge: priced ? charge : undefined },
     )
     if (!saved) return false
     prepared.delete(ended.id)

@@ -176,4 +176,23 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     expect(await sweeper.reconcileHolds()).toEqual({ holdsReleased: 1 })
     expect(await b.ledger.wallet('u')).toMatchObject({ balance: 10, frozen: 0 })
   })
+
+  it('writes inserts of one turn together, and a bad one fails only its own caller', async () => {
+    const a = await node()
+    const existing = makeTask()
+    await a.tasks.insert(existing)
+    const [first, again, last] = [makeTask(), { ...existing }, makeTask()]
+    const results = await Promise.allSettled([first, again, last].map((t) => a.tasks.insert(t)))
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect(await a.tasks.get(first.id)).toMatchObject({ id: first.id, seq: first.seq })
+    expect(await a.tasks.get(last.id)).toMatchObject({ id: last.id, seq: last.seq })
+    expect(new Set([existing.seq, first.seq, last.seq]).size).toBe(3)
+    // saves of one turn: each keeps its own expectation
+    const saves = await Promise.all([
+      a.tasks.save({ ...first, status: 'running', attempts: 1 }, { status: ['queued'], attempts: 0 }),
+      a.tasks.save({ ...last, status: 'running', attempts: 1 }, { status: ['queued'], attempts: 5 }),
+    ])
+    expect(saves).toEqual([true, false])
+    expect(await a.tasks.get(last.id)).toMatchObject({ status: 'queued', attempts: 0 })
+  })
 })

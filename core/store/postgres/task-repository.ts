@@ -1,93 +1,125 @@
-import type { Pool, PoolClient } from 'pg'
+import type { Pool } from 'pg'
 import type { AbilityTask } from '../../tasks/types.js'
 import type { TaskRepository } from '../types.js'
-import { leaseOf } from './cluster/task-queue.js'
+import { createBatcher } from './batcher.js'
 import { putIdempotency } from './idempotency-repository.js'
 import { holdIn, settleIn } from './ledger-writes.js'
 import { putDelivery } from './outbox-repository.js'
 import { json, ms, pageBySeq } from './page.js'
-import { inTransactionIf } from './tx.js'
+import { type Queryable, withTransaction } from './tx.js'
 
 const ENDED_SQL = `('succeeded', 'failed', 'canceled')`
 
 /** The ledger key of a task's hold. */
 const holdKeyOf = (taskId: string) => `task:${taskId}`
 
-/** The columns a claim filters and orders by. */
-const queueColumns = (task: AbilityTask) => [task.executorId, task.priority, ms(task.runAfter) ?? 0]
+/** A task as the columns beside its record; rows travel as one JSON array parameter. */
+const rowOf = (task: AbilityTask) => ({
+  id: task.id,
+  user_id: task.userId,
+  ability_id: task.abilityId,
+  status: task.status,
+  attempts: task.attempts,
+  finished_at: ms(task.finishedAt),
+  record: task,
+  // what a claim filters and orders by
+  executor_id: task.executorId,
+  priority: task.priority,
+  run_after: ms(task.runAfter) ?? 0,
+})
 
-/** Tasks, one row each; every change an attempt makes is an UPDATE conditional on that attempt. */
+const ROW_COLUMNS = `id text, user_id text, ability_id text, status text, attempts int, finished_at bigint,
+  record jsonb, executor_id text, priority int, run_after bigint`
+
+const INSERT = `
+INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record, executor_id, priority, run_after)
+SELECT n.seq, n.id, n.user_id, n.ability_id, n.status, n.attempts, n.finished_at,
+  n.record || jsonb_build_object('seq', n.seq), n.executor_id, n.priority, n.run_after
+FROM (SELECT nextval('tasks_seq_seq') AS seq, v.* FROM jsonb_to_recordset($1::jsonb) AS v(${ROW_COLUMNS})) n
+RETURNING id, seq`
+
+// as in the embedded store, an ended task meets no expectation: nothing changes it again;
+// an attempt that ended (or went back to the queue) frees its executor slot in the same statement
+const SAVE = `
+WITH v AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb)
+    AS v(${ROW_COLUMNS}, expected boolean, expect_attempts int, expect_status text[])
+), saved AS (
+  UPDATE tasks t SET user_id = v.user_id, ability_id = v.ability_id, status = v.status, attempts = v.attempts,
+    finished_at = v.finished_at, record = v.record, executor_id = v.executor_id, priority = v.priority,
+    run_after = v.run_after
+  FROM v WHERE t.id = v.id AND (NOT v.expected OR (t.status NOT IN ${ENDED_SQL}
+    AND (v.expect_attempts IS NULL OR t.attempts = v.expect_attempts)
+    AND (v.expect_status IS NULL OR t.status = ANY(v.expect_status))))
+  RETURNING t.id, t.status
+), freed AS (
+  DELETE FROM leases l USING saved WHERE l.holder = 'task:' || saved.id AND saved.status <> 'running'
+)
+SELECT id FROM saved`
+
+interface SaveRow extends ReturnType<typeof rowOf> {
+  expected: boolean
+  expect_attempts?: number
+  expect_status?: readonly string[]
+}
+
+async function insertRows(db: Queryable, tasks: AbilityTask[]): Promise<number[]> {
+  const { rows } = await db.query<{ id: string; seq: string }>(INSERT, [json(tasks.map(rowOf))])
+  const seqOf = new Map(rows.map((r) => [r.id, Number(r.seq)]))
+  return tasks.map((t) => seqOf.get(t.id)!)
+}
+
+async function saveRows(db: Queryable, rows: SaveRow[]): Promise<boolean[]> {
+  // one row per task in a statement: the same task twice would be updated by either, at random
+  if (new Set(rows.map((r) => r.id)).size < rows.length) throw new Error('a task twice in one batch')
+  const saved = new Set((await db.query<{ id: string }>(SAVE, [json(rows)])).rows.map((r) => r.id))
+  return rows.map((r) => saved.has(r.id))
+}
+
+/**
+ * Tasks, one row each; every change an attempt makes is an UPDATE conditional on that attempt.
+ * Inserts and changes with nothing beside them are batched: those of one turn go in one statement.
+ */
 export function createTaskRepository(pool: Pool): TaskRepository {
+  const insertOne = createBatcher<AbilityTask, number>({
+    many: (tasks) => insertRows(pool, tasks),
+    one: async (task) => (await insertRows(pool, [task]))[0],
+  })
+  const saveOne = createBatcher<SaveRow, boolean>({
+    many: (rows) => saveRows(pool, rows),
+    one: async (row) => (await saveRows(pool, [row]))[0],
+  })
+
   return {
     async insert(task, extras = {}) {
       const { idempotency, holdPoints = 0 } = extras
-      // one statement when nothing goes with the task: no transaction round trips
-      task.seq = await inTransactionIf(pool, !!idempotency || holdPoints > 0, async (db) => {
+      if (!idempotency && holdPoints <= 0) {
+        task.seq = await insertOne(task)
+        return
+      }
+      task.seq = await withTransaction(pool, async (client) => {
         // the hold is checked and taken first: a wallet that cannot cover it stops the insert here
-        if (holdPoints > 0)
-          await holdIn(db as PoolClient, task.userId, holdKeyOf(task.id), holdPoints, task.id)
-        const { rows } = await db.query<{ seq: string }>(
-          `INSERT INTO tasks (seq, id, user_id, ability_id, status, attempts, finished_at, record,
-             executor_id, priority, run_after)
-           SELECT s.seq, $1, $2, $3, $4, $5, $6, $7::jsonb || jsonb_build_object('seq', s.seq), $8, $9, $10
-           FROM (SELECT nextval(pg_get_serial_sequence('tasks', 'seq')) AS seq) s
-           RETURNING seq`,
-          [
-            task.id,
-            task.userId,
-            task.abilityId,
-            task.status,
-            task.attempts,
-            ms(task.finishedAt),
-            json(task),
-            ...queueColumns(task),
-          ],
-        )
-        if (idempotency) await putIdempotency(db, idempotency)
-        return Number(rows[0].seq)
+        await holdIn(client, task.userId, holdKeyOf(task.id), holdPoints, task.id)
+        const [seq] = await insertRows(client, [task])
+        if (idempotency) await putIdempotency(client, idempotency)
+        return seq
       })
     },
 
-    save(task, expect, extras = {}) {
+    async save(task, expect, extras = {}) {
       const { deliveries = [], charge } = extras
-      return inTransactionIf(pool, deliveries.length > 0 || charge !== undefined, async (client) => {
-        const values: unknown[] = [
-          task.id,
-          task.userId,
-          task.abilityId,
-          task.status,
-          task.attempts,
-          ms(task.finishedAt),
-          json(task),
-          ...queueColumns(task),
-          leaseOf(task.id),
-        ]
-        const conditions = ['id = $1']
-        if (expect) {
-          // as in the embedded store, an ended task meets no expectation: nothing changes it again
-          conditions.push(`status NOT IN ${ENDED_SQL}`)
-          if (expect.attempts !== undefined) {
-            values.push(expect.attempts)
-            conditions.push(`attempts = $${values.length}`)
-          }
-          if (expect.status) {
-            values.push(expect.status)
-            conditions.push(`status = ANY($${values.length}::text[])`)
-          }
-        }
-        // an attempt that ended (or went back to the queue) frees its executor slot in the same statement
-        const { rows } = await client.query<{ saved: number }>(
-          `WITH saved AS (
-             UPDATE tasks SET user_id = $2, ability_id = $3, status = $4, attempts = $5, finished_at = $6,
-               record = $7, executor_id = $8, priority = $9, run_after = $10
-             WHERE ${conditions.join(' AND ')} RETURNING status),
-           freed AS (DELETE FROM leases WHERE holder = $11 AND EXISTS (SELECT 1 FROM saved WHERE status <> 'running'))
-           SELECT count(*)::int AS saved FROM saved`,
-          values,
-        )
-        if (!rows[0].saved) return false
+      const row: SaveRow = {
+        ...rowOf(task),
+        expected: !!expect,
+        expect_attempts: expect?.attempts,
+        expect_status: expect?.status,
+      }
+      if (!deliveries.length && charge === undefined) return saveOne(row)
+      return withTransaction(pool, async (client) => {
+        const [saved] = await saveRows(client, [row])
+        if (!saved) return false
         for (const delivery of deliveries) await putDelivery(client, delivery)
-        if (charge !== undefined) await settleIn(client as PoolClient, holdKeyOf(task.id), charge)
+        if (charge !== undefined) await settleIn(client, holdKeyOf(task.id), charge)
         return true
       })
     },

@@ -23,15 +23,3 @@ export async function withTransaction<T>(pool: Pool, fn: (client: PoolClient) =>
     throw err
   }
 }
-
-/**
- * `fn` in a transaction when `needed` (several statements that must land together),
- * else straight on the pool: a single statement is atomic on its own.
- */
-export function inTransactionIf<T>(
-  pool: Pool,
-  needed: boolean,
-  fn: (db: Queryable) => Promise<T>,
-): Promise<T> {
-  return needed ? withTransaction(pool, fn) : fn(pool)
-}

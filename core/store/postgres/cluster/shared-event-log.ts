@@ -46,16 +46,20 @@ export function createSharedEventLog(pool: Pool, schema: string): SharedEventLog
         // ids are drawn in the order rows leave the sorted select, so sorted ids match the batch
         const { rows } = await client.query<{ id: string }>(
           `INSERT INTO events (user_id, type, payload, at)
-           SELECT user_id, type, payload::jsonb, at
-           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) WITH ORDINALITY
-             AS e(user_id, type, payload, at, n)
+           SELECT user_id, type, payload, at
+           FROM jsonb_to_recordset($1::jsonb) AS e(n int, user_id text, type text, payload jsonb, at bigint)
            ORDER BY n
            RETURNING id`,
           [
-            events.map((e) => e.userId),
-            events.map((e) => e.type),
-            events.map((e) => json(e.payload ?? null)),
-            events.map((e) => Math.ceil(e.at)),
+            json(
+              events.map((e, n) => ({
+                n,
+                user_id: e.userId,
+                type: e.type,
+                payload: e.payload ?? null,
+                at: Math.ceil(e.at),
+              })),
+            ),
           ],
         )
         const ids = rows.map((r) => Number(r.id)).sort((a, b) => a - b)

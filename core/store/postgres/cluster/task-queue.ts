@@ -1,6 +1,6 @@
 /**
  * The shared queue: ready tasks are claimed with FOR UPDATE SKIP LOCKED, and
- * each claimed task gets a lease row in the same statement. An executor's
+ * each claimed task gets a lease row (holder `task:<id>`) in the same statement. An executor's
  * running count is its live leases (claimed tasks and sync calls); claims
  * count them under one advisory lock, so two nodes claiming at once cannot
  * both take the last slot.
@@ -10,9 +10,6 @@ import type { ClaimWant, TaskQueue } from '../../../cluster/types.js'
 import type { AbilityTask } from '../../../tasks/types.js'
 import { withTransaction } from '../tx.js'
 import { LOCK } from './channel.js'
-
-/** The lease row of a task's attempt. */
-export const leaseOf = (taskId: string) => `task:${taskId}`
 
 /** Takes the claim lock for the rest of the transaction. */
 export async function lockClaims(client: PoolClient, schema: string): Promise<void> {
