@@ -24,6 +24,8 @@ export interface TaskQueue {
   claim(wants: ClaimWant[], now: number): Promise<AbilityTask[]>
   /** Drops leases nobody renewed in time; returns their tasks that are still running, for recovery. */
   takeExpired(): Promise<AbilityTask[]>
+  /** Queued tasks per executor (retries waiting for their turn included). */
+  depth(): Promise<Map<string, number>>
 }
 
 /** Leases of sync calls: the same count per executor as claimed tasks. */

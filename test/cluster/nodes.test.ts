@@ -138,6 +138,12 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
       ),
     )
     expect(submitted.map((r) => r.status)).toEqual(Array(18).fill(202))
+    // any node's queue status counts the whole cluster
+    const status = await eventually(async () => {
+      const { body } = await api(nodes[2].url, '/api/admin/executors/up/queue-status')
+      return body.running === 3 && body.queued > 0 ? body : undefined
+    })
+    expect(status).toMatchObject({ executorId: 'up', maxConcurrency: 3, running: 3 })
     const tasks = await allEnded(
       nodes[1].url,
       submitted.map((r) => r.body.id),

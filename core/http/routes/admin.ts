@@ -36,16 +36,26 @@ async function askBackend<T>(
 
 /** Routes for operators; mounted behind requireAuth and requireAdmin. */
 export function adminRoutes(deps: AdminRoutesDeps) {
-  const executorStatus = (id: string) => {
+  /** Running and queued per executor: this process's scheduler, or in a cluster the shared queue. */
+  async function loadOf(): Promise<(id: string) => { running: number; queued: number }> {
+    const cluster = deps.store.cluster
+    if (!cluster) {
+      return (id) => {
+        const load = deps.scheduler.stats(id)
+        return { running: load.running, queued: load.waiting }
+      }
+    }
+    const [running, queued] = await Promise.all([cluster.slots.counts(), cluster.queue.depth()])
+    return (id) => ({ running: running.get(id) ?? 0, queued: queued.get(id) ?? 0 })
+  }
+  const executorStatus = (id: string, load: (id: string) => { running: number; queued: number }) => {
     const executor = deps.definitions().executors.get(id)
     if (!executor) throw new GantryError('NOT_FOUND', `executor '${id}' not found`)
-    const load = deps.scheduler.stats(id)
     return {
       executorId: id,
       provider: executor.provider,
       maxConcurrency: executor.maxConcurrency,
-      running: load.running,
-      queued: load.waiting,
+      ...load(id),
       configured: !executor.notConfigured,
       ...(executor.notConfigured ? { notConfigured: executor.notConfigured } : {}),
     }
@@ -72,9 +82,12 @@ export function adminRoutes(deps: AdminRoutesDeps) {
       if (!log) throw new GantryError('NOT_FOUND', `log '${c.req.param('logId')}' not found`)
       return c.json(log)
     })
-    .get('/executors', (c) => c.json({ items: [...deps.definitions().executors.keys()].map(executorStatus) }))
+    .get('/executors', async (c) => {
+      const load = await loadOf()
+      return c.json({ items: [...deps.definitions().executors.keys()].map((id) => executorStatus(id, load)) })
+    })
     .get('/executors/:id/queue-status', async (c) => {
-      const status = executorStatus(c.req.param('id'))
+      const status = executorStatus(c.req.param('id'), await loadOf())
       const { executor, inspect } = inspectorOf(c.req.param('id'))
       if (!inspect?.queue) return c.json(status)
       const backend = await askBackend(() => inspect.queue!(executor.config))

@@ -45,7 +45,7 @@ export function createBatcher<I, O>(opts: BatcherOptions<I, O>): (item: I) => Pr
       for (const w of batch) await opts.one(w.item).then(w.resolve, w.reject)
       return
     }
-    batch.forEach((w, i) => w.resolve(results[i]))
+    for (const [i, w] of batch.entries()) w.resolve(results[i])
   }
 
   return (item) =>

@@ -85,6 +85,13 @@ export function createTaskQueue(pool: Pool, schema: string, nodeId: string, leas
       })
     },
 
+    async depth() {
+      const { rows } = await pool.query<{ executor_id: string; n: number }>(
+        `SELECT executor_id, count(*)::int AS n FROM tasks WHERE status = 'queued' GROUP BY executor_id`,
+      )
+      return new Map(rows.map((r) => [r.executor_id, r.n]))
+    },
+
     takeExpired() {
       return withTransaction(pool, async (client) => {
         await lockClaims(client, schema)
