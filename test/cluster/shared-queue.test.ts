@@ -2,6 +2,7 @@
  * The shared queue, leases and leadership of the PostgreSQL store, as several
  * nodes see them: each "node" here is a store of its own on one schema.
  */
+import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { ClusterSignal } from '../../core/cluster/types.js'
 import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
@@ -194,5 +195,37 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     ])
     expect(saves).toEqual([true, false])
     expect(await a.tasks.get(last.id)).toMatchObject({ status: 'queued', attempts: 0 })
+  })
+
+  it('stops leading when its connection is cut, and one node leads again', async () => {
+    const a = await node(300)
+    const b = await node(300)
+    const leading = { a: false, b: false }
+    const lost: string[] = []
+    const handlers = (name: 'a' | 'b') => ({
+      onSignal: () => {},
+      onLeadership: (on: boolean) => {
+        if (!on && leading[name]) lost.push(name)
+        leading[name] = on
+      },
+    })
+    await a.cluster.start(handlers('a'))
+    await b.cluster.start(handlers('b'))
+    await eventually(() => leading.a)
+    // the database ends the leader's session, as a failover or a cut network would
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    try {
+      const { rowCount } = await admin.query(
+        `SELECT pg_terminate_backend(pid) FROM pg_locks
+         WHERE locktype = 'advisory' AND granted AND objid = 3 AND classid = (hashtext($1)::bigint & 4294967295)::oid`,
+        [schema],
+      )
+      expect(rowCount).toBe(1)
+    } finally {
+      await admin.end()
+    }
+    await eventually(() => lost.includes('a'), 3000)
+    await eventually(() => leading.a !== leading.b, 3000)
   })
 })

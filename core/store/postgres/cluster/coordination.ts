@@ -46,7 +46,8 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
   }
 
   async function connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: opts.url })
+    // a query that hangs means a connection that is gone: it must fail within a tick
+    const client = new pg.Client({ connectionString: opts.url, query_timeout: Math.max(1000, leaseMs / 3) })
     client.on('error', (err) => {
       log('warn', 'cluster: the listening connection failed', { err: err.message })
       if (listener === client) listener = undefined
@@ -71,6 +72,8 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
     ticking = true
     try {
       if (!listener) await connect()
+      // a leader whose connection died silently (a cut network) must stop leading: the lock went with it
+      else if (leading) await listener.query('SELECT 1')
       if (!leading && listener) {
         const { rows } = await listener.query<{ ok: boolean }>(
           'SELECT pg_try_advisory_lock(hashtext($1), $2) AS ok',
@@ -81,6 +84,10 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
     } catch (err) {
       log('warn', 'cluster: could not reach the database', { err: (err as Error).message })
       lead(false)
+      // a fresh connection next tick: LISTEN and the lock belong to this one, which may be gone
+      const gone = listener
+      listener = undefined
+      gone?.end().catch(() => {})
     } finally {
       ticking = false
     }
