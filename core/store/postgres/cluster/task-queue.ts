@@ -74,6 +74,10 @@ export function createTaskQueue(pool: Pool, schema: string, nodeId: string, leas
           }))
           .filter((g) => g.n > 0)
         if (!granted.length) return []
+        // the ready index is already in claim order: walking it stops after `n` rows. A table whose
+        // statistics lag behind a burst otherwise gets a bitmap scan that sorts every queued task
+        // (measured: 36 ms a claim with 24,000 queued, against about 0.1 ms for the walk)
+        await client.query('SET LOCAL enable_bitmapscan = off')
         const { rows } = await client.query<{ record: AbilityTask }>(CLAIM, [
           granted.map((g) => g.executorId),
           granted.map((g) => g.n),
