@@ -42,7 +42,12 @@ export function createSharedEventLog(pool: Pool, schema: string): SharedEventLog
     async append(events) {
       if (events.length === 0) return []
       return withTransaction(pool, async (client) => {
-        await client.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [schema, LOCK.events])
+        // the lock is held until the commit, and every node waits on it: the commit does not wait for
+        // the disk (a database crash may lose the last events of the replay log, never a task's state)
+        await client.query(
+          `SELECT pg_advisory_xact_lock(hashtext($1), $2), set_config('synchronous_commit', 'off', true)`,
+          [schema, LOCK.events],
+        )
         // ids are drawn in the order rows leave the sorted select, so sorted ids match the batch
         const { rows } = await client.query<{ id: string }>(
           `INSERT INTO events (user_id, type, payload, at)

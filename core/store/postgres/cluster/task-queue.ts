@@ -11,9 +11,19 @@ import type { AbilityTask } from '../../../tasks/types.js'
 import { withTransaction } from '../tx.js'
 import { LOCK } from './channel.js'
 
-/** Takes the claim lock for the rest of the transaction. */
+/**
+ * Takes the claim lock for the rest of the transaction, with two settings for it: the commit does
+ * not wait for the disk (the lock is held until then, and every node waits on it; a claim lost to a
+ * database crash only runs its task again), and the ready index is walked in claim order, which
+ * stops after `n` rows (a table whose statistics lag a burst otherwise gets a bitmap scan that sorts
+ * every queued task: 36 ms a claim with 24,000 queued, against about 0.1 ms).
+ */
 export async function lockClaims(client: PoolClient, schema: string): Promise<void> {
-  await client.query('SELECT pg_advisory_xact_lock(hashtext($1), $2)', [schema, LOCK.claim])
+  await client.query(
+    `SELECT pg_advisory_xact_lock(hashtext($1), $2), set_config('synchronous_commit', 'off', true),
+       set_config('enable_bitmapscan', 'off', true)`,
+    [schema, LOCK.claim],
+  )
 }
 
 /** Live leases per executor among `executorIds`. */
@@ -74,10 +84,6 @@ export function createTaskQueue(pool: Pool, schema: string, nodeId: string, leas
           }))
           .filter((g) => g.n > 0)
         if (!granted.length) return []
-        // the ready index is already in claim order: walking it stops after `n` rows. A table whose
-        // statistics lag behind a burst otherwise gets a bitmap scan that sorts every queued task
-        // (measured: 36 ms a claim with 24,000 queued, against about 0.1 ms for the walk)
-        await client.query('SET LOCAL enable_bitmapscan = off')
         const { rows } = await client.query<{ record: AbilityTask }>(CLAIM, [
           granted.map((g) => g.executorId),
           granted.map((g) => g.n),
