@@ -59,14 +59,19 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
       const signal = decodeSignal(msg.payload)
       if (signal) handlers?.onSignal(signal)
     })
-    await client.connect()
-    await client.query(`LISTEN ${channel.quoted}`)
+    try {
+      await client.connect()
+      await client.query(`LISTEN ${channel.quoted}`)
+    } catch (err) {
+      await client.end().catch(() => {})
+      throw err
+    }
     listener = client
     // what was said while no connection listened is found by the polls (events, claims, outbox)
     handlers?.onSignal({ kind: 'tasks' })
   }
 
-  /** Every third of a lease: renew leases, reconnect if needed, try to lead. */
+  /** Every third of a lease: reconnect if needed, check a leader's connection, try to lead. */
   async function tick() {
     if (ticking || stopped) return
     ticking = true
