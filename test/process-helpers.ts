@@ -21,14 +21,14 @@ export async function startCountingUpstream(holdMs: number) {
     let body = ''
     req.on('data', (d) => (body += d))
     req.on('end', () => {
-      const n: unknown = JSON.parse(body).n
+      const { n, holdMs: heldFor } = JSON.parse(body) as { n: unknown; holdMs?: number }
       calls.set(n, (calls.get(n) ?? 0) + 1)
       times.set(n, [...(times.get(n) ?? []), Date.now()])
       most = Math.max(most, ++inFlight)
       const timer = setTimeout(() => {
         inFlight--
         res.end('done')
-      }, holdMs)
+      }, heldFor ?? holdMs)
       res.on('close', () => {
         if (!res.writableFinished) {
           clearTimeout(timer)

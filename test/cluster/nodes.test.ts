@@ -238,6 +238,20 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
     expect(upstream.mostInFlight()).toBe(3)
   }, 30_000)
 
+  it('cancels from any node a task running on another: it ends at once and its call is stopped', async () => {
+    upstream.reset()
+    const blind = nodes[3]
+    const task = await api(nodes[0].url, '/api/ability-tasks', {
+      body: { abilityId: 'work', inputs: { n: 'long', holdMs: 20_000 } },
+    })
+    await eventually(() => upstream.calls.get('long') === 1)
+    const canceled = await api(blind.url, `/api/ability-tasks/${task.body.id}/cancel`, { body: {} })
+    expect(canceled.body).toMatchObject({ id: task.body.id, status: 'canceled' })
+    // the node running it heard the signal and stopped the call long before it would have ended
+    await eventually(() => upstream.cut.has('long'), 3000)
+    expect(upstream.calls.get('long')).toBe(1)
+  }, 20_000)
+
   it('takes over the tasks of a node killed with -9: each ends once, and only calls cut by the kill ran again, after their lease', async () => {
     upstream.reset()
     const victim = nodes[2]
