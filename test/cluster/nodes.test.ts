@@ -4,6 +4,8 @@
  * stream, and the tasks of a node killed with -9 taken over by the others.
  */
 import { mkdir, rm, writeFile } from 'node:fs/promises'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signToken } from '../../core/auth/jwt.js'
@@ -112,6 +114,7 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
       GANTRY_PLUGINS: join(FIXTURE_PLUGINS, 'upstream.ts'),
       GANTRY_MAX_WORKERS: '1',
       GANTRY_LEASE_MS: String(LEASE_MS),
+      GANTRY_ALLOW_PRIVATE_CALLBACKS: 'true',
       UPSTREAM_URL: upstream.url,
     })
     nodes.push(...(await Promise.all(['a', 'b', 'c'].map((name) => serve(env(name))))))
@@ -178,6 +181,38 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
         frozen: 0,
         available: 0,
       })
+    }
+  }, 30_000)
+
+  it('delivers each callback once, whichever node ended the task', async () => {
+    const received: string[] = []
+    const receiver = createServer((req, res) => {
+      received.push(String(req.headers['webhook-id']))
+      req.resume()
+      // a slow receiver: the delivery stays pending meanwhile, where another dispatcher would find it
+      setTimeout(() => res.end('ok'), 1500)
+    })
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve))
+    try {
+      const callbackUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`
+      await api(nodes[0].url, '/api/admin/wallets/ops/grant', { body: { points: 90, reason: 'test' } })
+      const submitted = await Promise.all(
+        Array.from({ length: 9 }, (_, n) =>
+          api(nodes[n % 3].url, '/api/ability-tasks', { body: { abilityId: 'quick', callbackUrl } }),
+        ),
+      )
+      const tasks = await allEnded(
+        nodes[0].url,
+        submitted.map((r) => r.body.id),
+      )
+      expect(tasks.map((t) => t.status)).toEqual(Array(9).fill('succeeded'))
+      await eventually(() => received.length >= 9, 10_000)
+      // a little longer: a second dispatcher would have sent duplicates by now
+      await new Promise((r) => setTimeout(r, 2500))
+      expect(received).toHaveLength(9)
+      expect(new Set(received).size).toBe(9)
+    } finally {
+      await new Promise((r) => receiver.close(r))
     }
   }, 30_000)
 
