@@ -1,4 +1,5 @@
 /** The credits ledger: append-only entries; wallets are derived from them. */
+import { randomUUID } from 'node:crypto'
 
 export type LedgerKind = 'grant' | 'adjust' | 'hold' | 'commit' | 'release'
 
@@ -43,6 +44,26 @@ export function applyEntry(
       return { balance: wallet.balance - entry.points, frozen: wallet.frozen - entry.points }
     case 'release':
       return { balance: wallet.balance, frozen: wallet.frozen - entry.points }
+  }
+}
+
+/** A new entry, recording the wallet as it stands right after it. */
+export function newEntry(
+  userId: string,
+  kind: LedgerKind,
+  points: number,
+  extra: Partial<LedgerEntry>,
+  after: { balance: number; frozen: number },
+): LedgerEntry {
+  return {
+    id: randomUUID(),
+    userId,
+    kind,
+    points,
+    ...extra,
+    createdAt: Date.now(),
+    balance: round(after.balance),
+    frozen: round(after.frozen),
   }
 }
 

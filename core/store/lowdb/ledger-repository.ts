@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto'
 import { insufficientCredits, LedgerAudit, settlementOf } from '../../ledger/rules.js'
 import {
   applyEntry,
   type LedgerEntry,
   type LedgerKind,
+  newEntry,
   round,
   type Wallet,
   walletOf,
@@ -131,16 +131,7 @@ export class LowdbLedgerRepository implements LedgerRepository {
   private stage(userId: string, kind: LedgerKind, points: number, extra: Partial<LedgerEntry>): LedgerEntry {
     const before = this.wallets.get(userId) ?? { balance: 0, frozen: 0 }
     const after = applyEntry(before, { kind, points })
-    const entry: LedgerEntry = {
-      id: randomUUID(),
-      userId,
-      kind,
-      points,
-      ...extra,
-      createdAt: Date.now(),
-      balance: round(after.balance),
-      frozen: round(after.frozen),
-    }
+    const entry = newEntry(userId, kind, points, extra, after)
     this.account(entry)
     return entry
   }

@@ -3,10 +3,9 @@
  * (FOR UPDATE) before any hold is checked or any hold closed, and always before
  * its open hold, so concurrent writers to one wallet queue up and none overdraws it.
  */
-import { randomUUID } from 'node:crypto'
 import type { PoolClient } from 'pg'
 import { insufficientCredits, settlementOf } from '../../ledger/rules.js'
-import { applyEntry, type LedgerEntry, type LedgerKind, round } from '../../ledger/types.js'
+import { applyEntry, type LedgerEntry, type LedgerKind, newEntry, round } from '../../ledger/types.js'
 
 /** Locks the user's wallet row (creating an empty one) for the rest of the transaction. */
 export async function lockWallet(
@@ -40,16 +39,10 @@ export async function appendEntry(
      RETURNING balance, frozen`,
     [userId, delta.balance, delta.frozen],
   )
-  const entry: LedgerEntry = {
-    id: randomUUID(),
-    userId,
-    kind,
-    points,
-    ...extra,
-    createdAt: Date.now(),
-    balance: round(Number(rows[0].balance)),
-    frozen: round(Number(rows[0].frozen)),
-  }
+  const entry = newEntry(userId, kind, points, extra, {
+    balance: Number(rows[0].balance),
+    frozen: Number(rows[0].frozen),
+  })
   await client.query(
     'INSERT INTO ledger_entries (id, user_id, kind, points, hold_key, record) VALUES ($1, $2, $3, $4, $5, $6)',
     [entry.id, userId, kind, points, entry.holdKey ?? null, JSON.stringify(entry)],
