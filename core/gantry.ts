@@ -23,8 +23,8 @@ import { createMediaCustody } from './media/custody.js'
 import { createFileMediaStore } from './media/media-store.js'
 import { createMediaLinks } from './media/signed-link.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
-import { type ClusterNotifier, createClusterNotifier } from './notify/cluster-notifier.js'
-import { createNotifier } from './notify/notifier.js'
+import { createClusterNotifier } from './notify/cluster-notifier.js'
+import { createNotifier, REPLAY_MAX_AGE_MS } from './notify/notifier.js'
 import { createTicketStore } from './notify/tickets.js'
 import { createWorkerPool } from './run/pool.js'
 import { loadProviders, type ProviderCatalog } from './run/providers.js'
@@ -168,20 +168,19 @@ export async function createGantry(
       retentionSchedule: config.sweepRetentionCron,
     },
   })
-  const notifier = cluster
-    ? createClusterNotifier({ events: cluster.events, log })
-    : createNotifier({ dataDir: config.dataDir, log })
+  const clusterNotifier = cluster ? createClusterNotifier({ events: cluster.events, log }) : undefined
+  const notifier = clusterNotifier ?? createNotifier({ dataDir: config.dataDir, log })
   await notifier.open()
-  if (cluster) {
+  if (cluster && clusterNotifier) {
     node = createClusterNode({
       coordination: cluster,
       tasks,
       resumeJobs: () => workflows.recover(),
       reconcileHolds: () => sweeper.reconcileHolds(),
-      notifier: notifier as ClusterNotifier,
+      notifier: clusterNotifier,
       callbacks,
       sweeper,
-      eventMaxAgeMs: 3_600_000,
+      eventMaxAgeMs: REPLAY_MAX_AGE_MS,
       log,
     })
   }
@@ -238,7 +237,6 @@ export async function createGantry(
       ? undefined
       : signToken({ sub: 'admin', role: 'admin' }, { ...jwt, ttlSeconds: 30 * 24 * 3600 }),
     async start(opts = {}) {
-      // what is past retention goes before anything is served, so it never shows again after a restart
       if (node) {
         // other nodes may be running: what they hold is theirs; the leader sweeps and delivers
         await node.start()

@@ -7,7 +7,7 @@ import type { SharedEventLog } from '../cluster/types.js'
 import { GantryError } from '../errors.js'
 import { createEventWindow } from './event-window.js'
 import { createFanOut } from './fan-out.js'
-import { type Notifier, type NotifierOptions, positive } from './notifier.js'
+import { type Notifier, type NotifierOptions, positive, REPLAY_MAX_AGE_MS } from './notifier.js'
 import type { NotifyEvent } from './types.js'
 
 export interface ClusterNotifierOptions
@@ -38,7 +38,7 @@ const MAX_PENDING = 100_000
  */
 export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNotifier {
   const maxEvents = Math.floor(positive('maxEvents', opts.maxEvents ?? 10_000))
-  const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? 3_600_000)
+  const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? REPLAY_MAX_AGE_MS)
   const progressIntervalMs = positive('progressIntervalMs', opts.progressIntervalMs ?? 500)
   const pollMs = positive('pollMs', opts.pollMs ?? 1000)
   const log = opts.log ?? (() => {})

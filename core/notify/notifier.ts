@@ -39,6 +39,9 @@ export interface Notifier {
   subscribers(): number
 }
 
+/** How long events stay replayable unless a notifier is told otherwise (and the cluster's event table keeps them). */
+export const REPLAY_MAX_AGE_MS = 3_600_000
+
 // retention is checked on a timer and every so many events, so a burst cannot outgrow it
 const RETAIN_EVERY = 1000
 const RETAIN_INTERVAL_MS = 60_000
@@ -57,7 +60,7 @@ export function positive(name: string, value: number): number {
  */
 export function createNotifier(opts: NotifierOptions): Notifier {
   const maxEvents = Math.floor(positive('maxEvents', opts.maxEvents ?? 10_000))
-  const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? 3_600_000)
+  const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? REPLAY_MAX_AGE_MS)
   const progressIntervalMs = positive('progressIntervalMs', opts.progressIntervalMs ?? 500)
   const log = opts.log ?? (() => {})
 

@@ -161,13 +161,19 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       .finally(() => live.delete(task.id))
   }
 
+  /**
+   * A running task back in the queue without spending its attempt (a shutdown stopped it, not a
+   * user or a fault); a provider job it has is kept, to be polled rather than submitted again.
+   */
+  async function putBack(task: AbilityTask): Promise<void> {
+    const requeued: AbilityTask = { ...task, status: 'queued', attempts: task.attempts - 1 }
+    await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })
+  }
+
   /** In a cluster: runs the attempt of a task this node claimed; a retry goes back to the shared queue. */
   function runClaimed(task: AbilityTask): Promise<void> {
-    // claimed as this node began to stop: back to the queue for another node, attempt unspent
-    if (stopping) {
-      const requeued: AbilityTask = { ...task, status: 'queued', attempts: task.attempts - 1 }
-      return store.tasks.save(requeued, { status: ['running'], attempts: task.attempts }).then(() => {})
-    }
+    // claimed as this node began to stop: back to the queue for another node
+    if (stopping) return putBack(task)
     const controller = new AbortController()
     const entry: LiveTask = { controller, done: Promise.resolve(), claimedAt: Date.now() }
     live.set(task.id, entry)
@@ -290,30 +296,21 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         task,
         { status: 'succeeded', logId, resultPayload: response, progress: 100 },
         task.attempts,
-        charge,
-        true,
+        { charge, current: true },
       )
       return undefined
     }
     if (reply.error.code === 'CANCELED') {
       if (stopping) {
-        // stopped by a shutdown, not by a user or a fault: back in the queue for the next start,
-        // without spending the attempt
-        const requeued: AbilityTask = {
-          ...task,
-          status: 'queued',
-          attempts: task.attempts - 1,
-          externalId: task.externalId,
-        }
-        await store.tasks.save(requeued, { status: ['running'], attempts: task.attempts })
+        // stopped by a shutdown, not by a user or a fault: back in the queue for the next start
+        await putBack(task)
         return undefined
       }
       await finish(
         task,
         { status: 'canceled', logId, errorCode: 'CANCELED', errorMessage: 'canceled' },
         task.attempts,
-        0,
-        true,
+        { current: true },
       )
       return undefined
     }
@@ -338,7 +335,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       errorCode: reply.error.code,
       errorMessage: reply.error.message,
     }
-    await finish(task, failed, task.attempts, 0, true)
+    await finish(task, failed, task.attempts, { current: true })
     return undefined
   }
 
@@ -351,12 +348,18 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     task: AbilityTask,
     end: Partial<AbilityTask>,
     attempts: number,
-    charge = 0,
-    fresh = false,
+    opts: {
+      /** Committed from the task's hold; the rest is released. */
+      charge?: number
+      /**
+       * `task` is the attempt's own copy, so it need not be read back: its changes are saved through
+       * it, and any other change moves the status or the attempt, which the conditional save refuses.
+       */
+      current?: boolean
+    } = {},
   ): Promise<boolean> {
-    // the attempt's own copy is current (its changes are saved through it, and any other change
-    // moves the status or the attempt, which the conditional save below refuses); others read it back
-    const current = fresh ? task : await store.tasks.get(task.id)
+    const { charge = 0 } = opts
+    const current = opts.current ? task : await store.tasks.get(task.id)
     if (!current || ENDED.has(current.status)) return false
     const ended: AbilityTask = { ...current, ...end, finishedAt: Date.now(), runAfter: undefined }
     const deliveries: CallbackDelivery[] = []

@@ -47,7 +47,7 @@ export const ms = (t: number | undefined): number | null =>
   t === undefined || t === null ? null : Math.ceil(t)
 
 /** The next `seq` of a table, taken before the insert so the stored record carries it. */
-export async function nextSeq(client: PoolClient, table: 'tasks' | 'jobs'): Promise<number> {
+export async function nextSeq(client: PoolClient, table: 'jobs'): Promise<number> {
   const { rows } = await client.query<{ seq: string }>(
     `SELECT nextval(pg_get_serial_sequence('${table}', 'seq')) AS seq`,
   )

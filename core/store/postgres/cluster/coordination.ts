@@ -71,6 +71,19 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
     handlers?.onSignal({ kind: 'tasks' })
   }
 
+  /** Says this node is alive and extends its leases, in one statement; returns the tasks it still holds. */
+  async function renew(): Promise<Set<string>> {
+    const { rows } = await pool.query<{ task_id: string | null }>(
+      `WITH seen AS (
+         INSERT INTO nodes (node_id, seen_at) VALUES ($1, now())
+         ON CONFLICT (node_id) DO UPDATE SET seen_at = now()
+       )
+       UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond' WHERE node_id = $1 RETURNING task_id`,
+      [nodeId, leaseMs],
+    )
+    return new Set(rows.flatMap((r) => (r.task_id ? [r.task_id] : [])))
+  }
+
   /** Every third of a lease: reconnect if needed, check a leader's connection, try to lead. */
   async function tick() {
     if (ticking || stopped) return
@@ -105,18 +118,7 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
     slots: createSlotLeases(pool, schema, nodeId, leaseMs),
     events: createSharedEventLog(pool, schema),
 
-    async renew() {
-      await pool.query(
-        `INSERT INTO nodes (node_id, seen_at) VALUES ($1, now())
-         ON CONFLICT (node_id) DO UPDATE SET seen_at = now()`,
-        [nodeId],
-      )
-      const { rows } = await pool.query<{ task_id: string | null }>(
-        `UPDATE leases SET expires_at = now() + $2 * interval '1 millisecond' WHERE node_id = $1 RETURNING task_id`,
-        [nodeId, leaseMs],
-      )
-      return new Set(rows.flatMap((r) => (r.task_id ? [r.task_id] : [])))
-    },
+    renew,
 
     async liveNodes() {
       const { rows } = await pool.query<{ node_id: string }>(
@@ -132,7 +134,7 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
 
     async start(h) {
       handlers = h
-      await this.renew()
+      await renew()
       // nodes gone for a day are forgotten
       await pool.query(`DELETE FROM nodes WHERE seen_at < now() - interval '1 day'`)
       await connect()
