@@ -132,10 +132,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
   /** Moves a job on: settles steps whose tasks ended, starts steps whose needs are met, ends the job when it can. */
   async function advance(jobId: string): Promise<void> {
-    const stored = await store.jobs.get(jobId)
-    if (!stored || JOB_ENDED.has(stored.status)) return
-    // changed in place (jobs are kept in memory) and written below; `before` says what moved
-    const job = stored
+    const job = await store.jobs.get(jobId)
+    if (!job || JOB_ENDED.has(job.status)) return
+    // this copy is changed, then written below; `before` says what moved
     const before = signatureOf(job)
     if (job.status === 'pending') {
       job.status = 'running'

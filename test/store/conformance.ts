@@ -905,6 +905,23 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         expect(ids(await store.outbox.due(Date.now(), 10))).toEqual(['cb-j2'])
       })
 
+      it('a job read is a copy: changing it changes nothing stored until it is saved', async () => {
+        await store.jobs.insert(makeJob('j1', { singletonKey: 'k' }))
+        const read = (await store.jobs.get('j1'))!
+        read.status = 'completed'
+        read.steps.resize = { status: 'succeeded', taskIds: ['t1'], results: [{}], errors: [null] }
+        const listed = (await store.jobs.list({ limit: 10 })).items[0]
+        listed.progress = 0.5
+        ;(await store.jobs.unfinished())[0].status = 'failed'
+        ;(await store.jobs.activeWithSingleton('k'))!.status = 'canceled'
+        const stored = (await store.jobs.get('j1'))!
+        expect(stored.status).toBe('pending')
+        expect(stored.progress).toBe(0)
+        expect(stored.steps.resize.status).toBe('pending')
+        await store.jobs.save(read)
+        expect((await store.jobs.get('j1'))!.status).toBe('completed')
+      })
+
       it('lists newest first by user and project; active leaves out consumed jobs; pages by cursor', async () => {
         const specs: [string, string, string | undefined, boolean][] = [
           ['j1', 'alice', 'p1', false],

@@ -38,7 +38,8 @@ export class LowdbJobRepository implements JobRepository {
   }
 
   async get(id: string): Promise<WorkflowJob | undefined> {
-    return this.jobs.peek(id)
+    const job = this.jobs.peek(id)
+    return job && structuredClone(job)
   }
 
   async list(query: JobQuery): Promise<Page<WorkflowJob>> {
@@ -52,7 +53,7 @@ export class LowdbJobRepository implements JobRepository {
           (!query.active || !j.consumed),
       )
       .sort((a, b) => b.seq - a.seq)
-    const items = matching.slice(0, query.limit)
+    const items = matching.slice(0, query.limit).map((j) => structuredClone(j))
     return matching.length > query.limit
       ? { items, nextCursor: encodeCursor(items[items.length - 1].seq) }
       : { items }
@@ -62,10 +63,12 @@ export class LowdbJobRepository implements JobRepository {
     return this.all()
       .filter((j) => !JOB_ENDED.has(j.status))
       .sort((a, b) => a.seq - b.seq)
+      .map((j) => structuredClone(j))
   }
 
   async activeWithSingleton(key: string): Promise<WorkflowJob | undefined> {
-    return this.all().find((j) => j.singletonKey === key && !JOB_ENDED.has(j.status))
+    const active = this.all().find((j) => j.singletonKey === key && !JOB_ENDED.has(j.status))
+    return active && structuredClone(active)
   }
 
   async removeFinishedBefore(before: number): Promise<number> {
@@ -79,6 +82,10 @@ export class LowdbJobRepository implements JobRepository {
     return removed
   }
 
+  /**
+   * The stored jobs themselves: callers get copies, so a job an advance is changing
+   * is seen as it was last saved, never half-way (a view would pair it with older tasks).
+   */
   private all(): WorkflowJob[] {
     const jobs: WorkflowJob[] = []
     for (const entry of this.jobs.entries.values()) if (entry.value) jobs.push(entry.value)
