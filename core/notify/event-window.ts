@@ -10,6 +10,8 @@ export interface EventWindow {
   /** The id of the oldest event held, or undefined when empty. */
   oldestId(): number | undefined
   size(): number
+  /** Drops every event (the next ones do not follow on from them). */
+  clear(): void
 }
 
 /**
@@ -56,5 +58,9 @@ export function createEventWindow(opts: { maxEvents: number; maxAgeMs: number })
     after: (lastId) => events.slice(firstAfter(lastId)),
     oldestId: () => (head < events.length ? events[head].id : undefined),
     size: () => events.length - head,
+    clear() {
+      events = []
+      head = 0
+    },
   }
 }

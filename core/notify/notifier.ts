@@ -32,6 +32,11 @@ export interface Notifier {
   /** Numbers, keeps, persists (group-committed, not awaited) and fans out one event. */
   publish(type: string, userId: string, payload: unknown): NotifyEvent
   subscribe(listener: (e: NotifyEvent) => void): () => void
+  /**
+   * Brings `since` and `lastId` up to date; a stream awaits it before it subscribes.
+   * (A cluster node reads the shared log only while a stream is open.)
+   */
+  catchUp(): Promise<void>
   /** Events after `lastId`, oldest first; `reset: true` when events after `lastId` were lost. */
   since(lastId: number): { events: NotifyEvent[]; reset: boolean }
   lastId(): number
@@ -131,6 +136,8 @@ export function createNotifier(opts: NotifierOptions): Notifier {
     attach: (bus) => fanOut.attach(bus, publish, progressIntervalMs),
     publish,
     subscribe: fanOut.subscribe,
+    // every event is published here, so this node is always up to date
+    catchUp: () => Promise.resolve(),
     since(lastId) {
       window.trim()
       // an id beyond ours comes from a log that is gone: what the client holds is stale

@@ -107,7 +107,7 @@ export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
       if (!caller) throw new GantryError('UNAUTHORIZED', 'missing bearer token (Authorization: Bearer <JWT>)')
       return c.json(deps.tickets.issue(caller))
     })
-    .get('/stream', (c) => {
+    .get('/stream', async (c) => {
       const req: StreamRequest = {
         caller: streamCaller(c.req, deps.jwt, deps.tickets),
         lastEventId: parseLastEventId(c.req.header('last-event-id') ?? c.req.query('lastEventId')),
@@ -116,6 +116,8 @@ export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
       // on Node the raw response is at hand, and a client that stopped reading needs it destroyed
       const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing
       c.header('X-Accel-Buffering', 'no')
+      // a node that has not been reading the shared log reads it now, so the replay and ids are current
+      await notifier.catchUp()
       return streamSSE(c, (stream) => streamEvents(stream, req, outgoing && (() => outgoing.destroy())))
     })
 }

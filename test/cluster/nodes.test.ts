@@ -290,11 +290,17 @@ describe.skipIf(!PG_URL)(`three Gantry processes on one PostgreSQL${PG_URL ? '' 
   it('takes over the tasks of a node killed with -9: each ends once, and only calls cut by the kill ran again, after their lease', async () => {
     upstream.reset()
     const victim = nodes[2]
-    // submitted to the victim, which claims at once while the others wait for a freed slot or their poll
+    // submitted to the victim, which claims at once while the others wait for a freed slot or their poll;
+    // each call is held long enough that none is answered before the kill (an answered call that the
+    // node had no time to record would rightly run again, uncut)
     const ids: string[] = []
     for (let n = 200; n < 209; n++)
       ids.push(
-        (await api(victim.url, '/api/ability-tasks', { body: { abilityId: 'work', inputs: { n } } })).body.id,
+        (
+          await api(victim.url, '/api/ability-tasks', {
+            body: { abilityId: 'work', inputs: { n, holdMs: 1500 } },
+          })
+        ).body.id,
       )
     await eventually(() => upstream.inFlight() === 3)
     const killedAt = Date.now()

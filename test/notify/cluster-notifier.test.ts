@@ -124,11 +124,50 @@ if (url) {
       await a.close()
 
       const later = await node()
+      await later.catchUp()
       expect(later.lastId()).toBe(5)
       expect(later.since(3)).toEqual({ events: onA.slice(3), reset: false })
       const small = await node({ maxEvents: 2 })
+      await small.catchUp()
       expect(small.since(3).reset).toBe(false)
       expect(small.since(2).reset).toBe(true)
+    })
+
+    it('reads the log only while someone listens; a late stream catches up on the newest window', async () => {
+      const log = createSharedEventLog(pool, schema)
+      let reads = 0
+      const counted = { ...log, after: (id: number, limit: number) => (reads++, log.after(id, limit)) }
+      const quiet = createClusterNotifier({ events: counted, pollMs: 20, maxEvents: 3 })
+      await quiet.open()
+      nodes.push(quiet)
+      const a = await node()
+      const onA = received(a)
+      for (let n = 1; n <= 8; n++) a.publish('wallet.points', 'alice', { n })
+      await until(() => onA.length === 8)
+      // told of the appends, and polling: still nothing read
+      for (const n of nodes) n.onAppended(8)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(reads).toBe(0)
+
+      await quiet.catchUp()
+      expect(quiet.lastId()).toBe(8)
+      expect(quiet.since(5)).toEqual({ events: onA.slice(5), reset: false })
+      // older than the window: the events before it were skipped, not read
+      expect(quiet.since(4).reset).toBe(true)
+      expect(reads).toBeLessThanOrEqual(2)
+
+      // subscribed, it reads as events come, and stops again once nobody listens
+      const onQuiet: NotifyEvent[] = []
+      const unsubscribe = quiet.subscribe((e) => onQuiet.push(e))
+      a.publish('wallet.points', 'alice', { n: 9 })
+      await until(() => onQuiet.length === 1 && onA.length === 9)
+      expect(onQuiet).toEqual([onA[8]])
+      unsubscribe()
+      const readsBefore = reads
+      a.publish('wallet.points', 'alice', { n: 10 })
+      await until(() => onA.length === 10)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(reads).toBe(readsBefore)
     })
 
     it('keeps events through a failed append and stores them on the retry', async () => {
@@ -163,6 +202,7 @@ if (url) {
       a.publish('wallet.points', 'alice', { n: 1 })
       await a.close()
       const later = await node()
+      await later.catchUp()
       expect(later.since(0).events.map((e) => e.payload)).toEqual([{ n: 1 }])
     })
   })
