@@ -136,7 +136,13 @@ if (url) {
     it('reads the log only while someone listens; a late stream catches up on the newest window', async () => {
       const log = createSharedEventLog(pool, schema)
       let reads = 0
-      const counted = { ...log, after: (id: number, limit: number) => (reads++, log.after(id, limit)) }
+      const counted = {
+        ...log,
+        after(id: number, limit: number) {
+          reads++
+          return log.after(id, limit)
+        },
+      }
       const quiet = createClusterNotifier({ events: counted, pollMs: 20, maxEvents: 3 })
       await quiet.open()
       nodes.push(quiet)
