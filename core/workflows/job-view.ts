@@ -1,5 +1,5 @@
 import type { AbilityTask } from '../tasks/types.js'
-import type { WorkflowJob } from './types.js'
+import type { StepState, WorkflowJob } from './types.js'
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
@@ -31,16 +31,34 @@ export function viewJob(job: WorkflowJob, tasks: AbilityTask[] = []) {
     tasks: job.plan.steps.flatMap((s) =>
       job.steps[s.id].taskIds.map((taskId, item) => {
         const task = byId.get(taskId)
+        if (!task) return unstored(job.steps[s.id], s.id, item, taskId)
         return {
           stepId: s.id,
           item,
           taskId,
-          status: task?.status ?? 'queued',
-          progress: task?.progress ?? 0,
-          result: task?.resultPayload ?? null,
-          error: task?.errorCode ? { code: task.errorCode, message: task.errorMessage ?? '' } : null,
+          status: task.status,
+          progress: task.progress,
+          result: task.resultPayload ?? null,
+          error: task.errorCode ? { code: task.errorCode, message: task.errorMessage ?? '' } : null,
         }
       }),
     ),
+  }
+}
+
+/**
+ * A step task that was never stored: refused when its step started (402, say), so the
+ * step ended with that error; otherwise it is being stored right now.
+ */
+function unstored(state: StepState, stepId: string, item: number, taskId: string) {
+  const refused = state.status === 'failed' || state.status === 'canceled'
+  return {
+    stepId,
+    item,
+    taskId,
+    status: refused ? state.status : ('queued' as const),
+    progress: 0,
+    result: null,
+    error: refused ? (state.errors[item] ?? state.error ?? null) : null,
   }
 }

@@ -272,6 +272,23 @@ describe('workflow jobs', () => {
     const other = await g.api(`/api/workflow-jobs/${res.body.jobId}`, { token: g.token('stranger') })
     expect(other.status).toBe(404)
   })
+
+  it('a step the wallet cannot cover fails the job; its task shows why, and the other step is canceled', async () => {
+    const token = g.token('short')
+    await g.api('/api/admin/wallets/short/grant', { body: { points: 10, reason: 'test' } })
+    const res = await start('costly', { params: {} }, token)
+    const job = await waitJob(res.body.jobId, ['completed', 'failed', 'canceled'], token)
+    expect(job.status).toBe('failed')
+    expect(job.error).toMatchObject({ code: 'INSUFFICIENT_CREDITS', stepId: 'b' })
+    expect(job.tasks.map((t: { stepId: string; status: string }) => [t.stepId, t.status])).toEqual([
+      ['a', 'canceled'],
+      ['b', 'failed'],
+    ])
+    expect(job.tasks[1].error.code).toBe('INSUFFICIENT_CREDITS')
+    expect((await g.api(`/api/ability-tasks/${job.tasks[1].taskId}`, { token })).status).toBe(404)
+    await eventually(async () => (await g.api('/api/wallet', { token })).body.frozen === 0)
+    expect((await g.api('/api/wallet', { token })).body.available).toBe(10)
+  })
 })
 
 describe('a workflow job across a restart', () => {
