@@ -1,11 +1,13 @@
 /**
- * The plugin contract: the only part of Gantry's core that a plugin imports.
+ * The plugin contract: with `core/net/index.js`, the only part of Gantry's
+ * core that a plugin imports.
  *
  * A plugin module default-exports either one provider (`defineProvider`) or a
  * plugin (`definePlugin`) that bundles providers and hooks. Providers run on
  * a worker thread: `invoke`, `submit` and `poll` receive plain data (inputs,
  * merged config) and report back through the context, never through shared
- * state with the main thread.
+ * state with the main thread. A plugin that fetches URLs its callers name
+ * uses the guard in `core/net/index.js` (kept apart because it loads undici).
  *
  * @example
  * ```ts

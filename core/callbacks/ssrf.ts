@@ -6,7 +6,7 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { GantryError } from '../errors.js'
-import { isForbiddenAddress } from './forbidden-address.js'
+import { isForbiddenAddress } from '../net/forbidden-address.js'
 import type { LookupFn } from './types.js'
 
 export { isForbiddenAddress }

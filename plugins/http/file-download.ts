@@ -6,62 +6,15 @@
  * is checked as the connection is made, so a DNS answer cannot change
  * between the check and the connect; redirects are not followed.
  */
-import { type LookupAddress, lookup } from 'node:dns'
-import { BlockList, isIP } from 'node:net'
 import { Agent, type Dispatcher, request } from 'undici'
 import { type InvokeContext, ProviderError } from '../../core/contract.js'
+import { createPublicOnlyAgent, isForbiddenAddressError } from '../../core/net/index.js'
 import { type HttpConfig, timeoutMsOf } from './config.js'
 import { networkError } from './errors.js'
 
 const MAX_FILE_BYTES = 50 * 1024 * 1024
 
-const blocked = new BlockList()
-const V4: [string, number][] = [
-  ['0.0.0.0', 8],
-  ['10.0.0.0', 8],
-  ['100.64.0.0', 10],
-  ['127.0.0.0', 8],
-  ['169.254.0.0', 16],
-  ['172.16.0.0', 12],
-  ['192.0.0.0', 24],
-  ['192.168.0.0', 16],
-  ['198.18.0.0', 15],
-  ['224.0.0.0', 4],
-  ['240.0.0.0', 4],
-]
-// BlockList checks IPv4-mapped IPv6 addresses (::ffff:127.0.0.1, ::ffff:7f00:1) against the IPv4 rules
-const V6: [string, number][] = [
-  ['::', 128],
-  ['::1', 128],
-  ['fc00::', 7],
-  ['fe80::', 10],
-  ['ff00::', 8],
-]
-for (const [net, prefix] of V4) blocked.addSubnet(net, prefix, 'ipv4')
-for (const [net, prefix] of V6) blocked.addSubnet(net, prefix, 'ipv6')
-
-/** Loopback, private, link-local, multicast and reserved addresses; anything that is not an IP too. */
-export function isPrivateAddress(address: string): boolean {
-  const family = isIP(address)
-  if (family === 4) return blocked.check(address, 'ipv4')
-  if (family === 6) return blocked.check(address, 'ipv6')
-  return true
-}
-
-const PRIVATE = 'EPRIVATEADDRESS'
-
-/** net.connect's lookup, refusing a host any of whose addresses is private. */
-function publicOnlyLookup(hostname: string, options: object, callback: (...args: any[]) => void) {
-  lookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
-    if (err) return callback(err)
-    const bad = addresses.find((a) => isPrivateAddress(a.address))
-    if (bad) return callback(Object.assign(new Error(`${hostname} is a private address`), { code: PRIVATE }))
-    if ((options as { all?: boolean }).all) return callback(null, addresses)
-    callback(null, addresses[0].address, addresses[0].family)
-  })
-}
-
-const publicAgent = new Agent({ connect: { lookup: publicOnlyLookup } })
+const publicAgent = createPublicOnlyAgent()
 const anyAgent = new Agent()
 
 const refused = (where: string) =>
@@ -85,9 +38,6 @@ export async function downloadFile(
   }
   // never the query in a message: signed urls carry their signature there
   const where = `${target.host}${target.pathname}`
-  const host = target.hostname.replace(/^\[|\]$/g, '')
-  // connecting to an IP literal skips the lookup, so it is checked here
-  if (!opts.allowPrivate && isIP(host) && isPrivateAddress(host)) throw refused(where)
   const timeoutMs = timeoutMsOf(ctx.config as HttpConfig)
   let res: Dispatcher.ResponseData
   try {
@@ -98,7 +48,7 @@ export async function downloadFile(
       bodyTimeout: timeoutMs,
     })
   } catch (err) {
-    if ((err as { code?: string }).code === PRIVATE) throw refused(where)
+    if (isForbiddenAddressError(err)) throw refused(where)
     throw networkError(`GET ${where}`, err)
   }
   if (res.statusCode < 200 || res.statusCode >= 300) {

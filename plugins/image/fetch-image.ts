@@ -1,14 +1,19 @@
 /**
  * Fetching an `http(s)` image URL: at most 20 MB, an `image/*` content type,
- * a public host unless the executor allows private ones (checked on every
- * redirect too), and the call's abort signal, so a timeout or a cancel
- * stops the download.
+ * a public host unless the executor allows private ones (checked as each
+ * connection is made, redirects included, so DNS cannot answer one way for
+ * a check and another for the fetch), and the call's abort signal, so a
+ * timeout or a cancel stops the download.
  */
+import { Agent, fetch, type Response } from 'undici'
+import { createPublicOnlyAgent, isForbiddenAddressError } from '../../core/net/index.js'
 import { fetchFailed, invalidInput } from './errors.js'
-import { assertPublicHost } from './url-guard.js'
 
 export const MAX_IMAGE_BYTES = 20 * 1024 * 1024
 const MAX_REDIRECTS = 5
+
+const publicAgent = createPublicOnlyAgent()
+const anyAgent = new Agent()
 
 export interface FetchOptions {
   signal: AbortSignal
@@ -43,17 +48,14 @@ async function follow(
   { signal, allowPrivateUrls }: FetchOptions,
 ): Promise<{ res: Response; finalUrl: URL }> {
   let url = start
+  const dispatcher = allowPrivateUrls ? anyAgent : publicAgent
   for (let hop = 0; ; hop++) {
-    if (!allowPrivateUrls) await assertPublicHost(url)
     let res: Response
     try {
-      res = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'image/*' } })
+      res = await fetch(url, { signal, redirect: 'manual', headers: { accept: 'image/*' }, dispatcher })
     } catch (err) {
       if (signal.aborted) throw err
-      // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause
-      const cause = (err as Error).cause as { code?: string; message?: string } | undefined
-      const reason = cause?.code ?? cause?.message ?? (err as Error).message
-      throw fetchFailed(`could not fetch the image from ${url.host}: ${reason}`)
+      throw whyNotFetched(err, url)
     }
     const location = res.headers.get('location')
     if (res.status < 300 || res.status > 399 || !location) return { res, finalUrl: url }
@@ -64,6 +66,20 @@ async function follow(
       throw invalidInput(`the image URL redirects to ${url.protocol}, not http(s)`)
     }
   }
+}
+
+function whyNotFetched(err: unknown, url: URL) {
+  if (isForbiddenAddressError(err)) {
+    return invalidInput(
+      `imageUrl host ${url.host} is a private address; an executor on a trusted network may set allowPrivateUrls: true`,
+    )
+  }
+  // fetch says only "fetch failed"; the reason (ECONNREFUSED, a TLS error) is its cause
+  const cause = (err as Error).cause as { code?: string; message?: string } | undefined
+  // a name that does not exist is the caller's mistake; a DNS hiccup may pass
+  if (cause?.code === 'ENOTFOUND') return invalidInput(`imageUrl host ${url.hostname} does not resolve`)
+  const reason = cause?.code ?? cause?.message ?? (err as Error).message
+  return fetchFailed(`could not fetch the image from ${url.host}: ${reason}`)
 }
 
 // the declared length may be absent or wrong, so the body is counted as it arrives

@@ -42,7 +42,7 @@ export const abilityConfigSchema: JsonSchema = {
   additionalProperties: false,
 }
 
-/** The executor's config; only it may let image URLs reach private addresses (see url-guard.ts). */
+/** The executor's config; only it may let image URLs reach private addresses (see fetch-image.ts). */
 export const configSchema: JsonSchema = {
   type: 'object',
   properties: { ...parameters, allowPrivateUrls: { type: 'boolean' } },

@@ -272,6 +272,14 @@ describe('the image provider', () => {
       imageUrl: 'http://169.254.169.254/latest/meta-data',
     })
     expect(metadata.body.error.code).toBe('VALIDATION_FAILED')
+    // a name is judged by the addresses the connection is made to
+    const byName = await invoke('basic_clean.white_background', {
+      imageUrl: `${host.url.replace('127.0.0.1', 'localhost')}/product.png`,
+    })
+    expect(byName.body.error).toMatchObject({
+      code: 'VALIDATION_FAILED',
+      message: expect.stringContaining('private address'),
+    })
   })
 
   it('keeps the image bytes out of the invocation log', async () => {

@@ -1,7 +1,8 @@
 /**
- * Which IP addresses a callback may not reach: anything that is not plain
- * public unicast. Addresses are parsed into numbers and compared by prefix,
- * so no spelling of an address can slip past a string comparison.
+ * Which IP addresses a URL named by a caller may not reach (a callback, a file
+ * or an image to fetch): anything that is not plain public unicast. Addresses
+ * are parsed into numbers and compared by prefix, so no spelling of an address
+ * can slip past a string comparison.
  */
 import { isIP } from 'node:net'
 
@@ -27,7 +28,7 @@ const FORBIDDEN_V4: [string, number][] = [
 const V4_RANGES = FORBIDDEN_V4.map(([base, bits]) => ({ base: parseV4(base), bits }))
 
 /**
- * True when a callback must not connect to `ip`: loopback, private, link-local,
+ * True when a caller's URL must not connect to `ip`: loopback, private, link-local,
  * unspecified, CGNAT, multicast, reserved and documentation ranges. IPv4 inside
  * IPv6 (mapped, NAT64, 6to4) is unwrapped and judged as IPv4. Anything that is
  * not an IP address is forbidden too.
