@@ -3,7 +3,7 @@
  * checked as the connection is made, so a DNS answer cannot change between a
  * check and the connect (DNS rebinding), and an IP literal is checked too.
  */
-import { type LookupAddress, lookup as dnsLookup } from 'node:dns'
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns'
 import { isIP } from 'node:net'
 import { Agent, buildConnector } from 'undici'
 import { isForbiddenAddress } from './forbidden-address.js'
