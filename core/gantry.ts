@@ -7,8 +7,9 @@ import { setMaxListeners } from 'node:events'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import { type ServerType, serve } from '@hono/node-server'
-import { loadDataSecrets } from './auth/data-secrets.js'
+import type { DataSecrets } from './auth/data-secrets.js'
 import { signToken } from './auth/jwt.js'
+import { resolveSecrets } from './auth/secrets.js'
 import { createCallbackDispatcher } from './callbacks/dispatcher.js'
 import { type ClusterNode, createClusterNode } from './cluster/cluster-node.js'
 import { clusterSlots } from './cluster/cluster-slots.js'
@@ -65,9 +66,15 @@ export async function createGantry(
   const store = await openStore(config, log)
   // several nodes share a PostgreSQL store: tasks are claimed from its queue, events go through it
   const cluster = store.cluster
-  const secrets = loadDataSecrets(config.dataDir)
+  let secrets: DataSecrets
+  try {
+    secrets = await resolveSecrets(config, cluster)
+  } catch (err) {
+    await store.close()
+    throw err
+  }
   const jwt = {
-    secret: config.jwtSecret ?? secrets.jwtSecret,
+    secret: secrets.jwtSecret,
     issuer: config.jwtIssuer,
     audience: config.jwtAudience,
   }
@@ -118,7 +125,7 @@ export async function createGantry(
   const deliveryQueued = () => (node ? node.deliveryQueued() : callbacks.kick())
   const callbacks = createCallbackDispatcher({
     outbox: store.outbox,
-    secret: config.webhookSecret ?? secrets.webhookSecret,
+    secret: secrets.webhookSecret,
     allowPrivate: config.allowPrivateCallbacks,
     policy: { maxAttempts: config.callbackMaxAttempts, baseDelayMs: config.callbackBackoffMs },
     log,

@@ -3,8 +3,8 @@
  */
 import { existsSync } from 'node:fs'
 import { parseArgs } from 'node:util'
-import { loadDataSecrets } from '../auth/data-secrets.js'
 import { signToken } from '../auth/jwt.js'
+import { resolveSecrets } from '../auth/secrets.js'
 import { loadConfig } from '../config.js'
 import { formatDefinitionError, validateDirs } from '../definitions/validate.js'
 import { coerceError } from '../errors.js'
@@ -103,7 +103,20 @@ async function validate(dirs: string[]) {
   process.stderr.write('definitions are valid\n')
 }
 
-function token(args: string[]) {
+/** The secret the servers sign with: the data dir's, or on PostgreSQL the one the cluster shares. */
+async function clusterJwtSecret(config: ReturnType<typeof loadConfig>): Promise<string> {
+  if (config.store === 'lowdb') return (await resolveSecrets(config)).jwtSecret
+  const { createPostgresStore } = await import('../store/postgres/index.js')
+  const store = createPostgresStore(config.store, { poolSize: 1, schema: config.pgSchema })
+  try {
+    await store.open()
+    return (await resolveSecrets(config, store.cluster)).jwtSecret
+  } finally {
+    await store.close()
+  }
+}
+
+async function token(args: string[]) {
   const { values } = parseArgs({
     args,
     options: {
@@ -118,7 +131,7 @@ function token(args: string[]) {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
     throw new Error('--ttl must be a whole number of seconds')
   const config = loadConfig()
-  const secret = config.jwtSecret ?? loadDataSecrets(config.dataDir).jwtSecret
+  const secret = config.jwtSecret ?? (await clusterJwtSecret(config))
   const jwt = { secret, issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds }
   process.stdout.write(`${signToken({ sub: values.sub, role: values.role }, jwt)}\n`)
 }

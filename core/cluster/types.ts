@@ -81,4 +81,10 @@ export interface ClusterCoordination {
   stop(): Promise<void>
   /** Runs `work` holding a cluster-wide lock on `key` (one holder at a time). */
   withLock<T>(key: string, work: () => Promise<T>): Promise<T>
+  /**
+   * The cluster's value of a generated secret: the first node to ask stores its
+   * `proposed` value, and every node gets that one (tokens, signatures and media
+   * links made by one node then hold on all).
+   */
+  sharedSecret(name: string, proposed: string): Promise<string>
 }

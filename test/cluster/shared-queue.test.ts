@@ -143,6 +143,17 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     expect(most).toBe(1)
   })
 
+  it('keeps the first proposal of a generated secret, even when nodes propose at once', async () => {
+    const nodes = [await node(), await node(), await node()]
+    const got = await Promise.all(
+      Array.from({ length: 12 }, (_, i) => nodes[i % 3].cluster.sharedSecret('jwt', `proposal-${i}`)),
+    )
+    expect(new Set(got).size).toBe(1)
+    expect(got[0]).toMatch(/^proposal-\d+$/)
+    expect(await nodes[1].cluster.sharedSecret('jwt', 'late')).toBe(got[0])
+    expect(await nodes[2].cluster.sharedSecret('webhook', 'w')).toBe('w')
+  })
+
   it("releases a sync call's hold once the node that took it stops renewing, not before", async () => {
     const a = await node(300)
     const b = await node(300)

@@ -1,7 +1,11 @@
+import { execFile } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
+import { verifyToken } from '../../core/auth/jwt.js'
+import { ROOT, startGantry, type TestGantry, waitForTask } from '../helpers.js'
 
 const url = process.env.GANTRY_TEST_PG
 
@@ -45,5 +49,30 @@ describe.skipIf(!url)('a Gantry on PostgreSQL (GANTRY_TEST_PG)', () => {
     const wallet = (await g.api('/api/wallet', { token })).body
     expect(wallet.frozen).toBe(0)
     expect(wallet.balance).toBe(2)
+  })
+
+  it("nodes without configured secrets share the first node's: a token from any node, or from the CLI, holds on all", async () => {
+    // each node has a data dir of its own; only the database is shared
+    const bare = { ...env, GANTRY_JWT_SECRET: '', GANTRY_WEBHOOK_SECRET: '' }
+    const a = await startGantry({ files, env: bare })
+    const b = await startGantry({ files, env: bare })
+    try {
+      const fromA = a.gantry.devAdminToken!
+      const fromB = b.gantry.devAdminToken!
+      for (const node of [a, b])
+        for (const token of [fromA, fromB])
+          expect((await node.api('/api/admin/executors', { token })).status).toBe(200)
+      const cli = await promisify(execFile)(
+        process.execPath,
+        [join(ROOT, 'core/cli/gantry.js'), 'token', '--sub', 'dana'],
+        { env: { ...process.env, ...bare, GANTRY_DATA_DIR: join(a.root, 'elsewhere') } },
+      )
+      const token = cli.stdout.trim()
+      expect((await b.api('/api/wallet', { token })).body.userId).toBe('dana')
+      expect(() => verifyToken(token, { secret: 'not it' })).toThrow()
+    } finally {
+      await a.stop()
+      await b.stop()
+    }
   })
 })

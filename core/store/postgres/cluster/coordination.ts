@@ -174,5 +174,18 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
         )
       }
     },
+
+    async sharedSecret(name, proposed) {
+      // the insert's row, or (when another node's came first) the stored one: the select does not see the insert
+      const first = await pool.query<{ value: string }>(
+        `WITH mine AS (INSERT INTO secrets (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING RETURNING value)
+         SELECT value FROM mine UNION ALL SELECT value FROM secrets WHERE name = $1`,
+        [name, proposed],
+      )
+      if (first.rows.length) return first.rows[0].value
+      // a node inserting at the same moment committed after this statement's snapshot: read it now
+      const again = await pool.query<{ value: string }>('SELECT value FROM secrets WHERE name = $1', [name])
+      return again.rows[0].value
+    },
   }
 }

@@ -1,0 +1,21 @@
+import type { ClusterCoordination } from '../cluster/types.js'
+import type { Config } from '../config.js'
+import { type DataSecrets, loadDataSecrets } from './data-secrets.js'
+
+/**
+ * The secrets in use: the environment's, else generated once into the data dir;
+ * in a cluster the first node's generated ones, kept in the store, serve every node.
+ * (A node that ran alone on PostgreSQL before keeps its own: it proposes them first.)
+ */
+export async function resolveSecrets(
+  config: Pick<Config, 'dataDir' | 'jwtSecret' | 'webhookSecret'>,
+  cluster?: Pick<ClusterCoordination, 'sharedSecret'>,
+): Promise<DataSecrets> {
+  const local = loadDataSecrets(config.dataDir)
+  const shared = (name: string, proposed: string) =>
+    cluster ? cluster.sharedSecret(name, proposed) : proposed
+  return {
+    jwtSecret: config.jwtSecret ?? (await shared('jwt', local.jwtSecret)),
+    webhookSecret: config.webhookSecret ?? (await shared('webhook', local.webhookSecret)),
+  }
+}
