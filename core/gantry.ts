@@ -113,7 +113,8 @@ export async function createGantry(
     callsPerWorker: config.callsPerWorker,
     onError: (err) => log('error', 'worker thread failed', { err }),
   })
-  const mediaStore = createFileMediaStore(join(config.dataDir, 'media'))
+  // on PostgreSQL the media are rows, so a link made by one node works on every node
+  const mediaStore = store.media ?? createFileMediaStore(join(config.dataDir, 'media'))
   const mediaLinks = createMediaLinks(`${jwt.secret}:media`, Math.floor(config.retentionMs / 1000))
   const media = createMediaCustody({
     store: mediaStore,

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 
 export interface StoredMedia {
@@ -8,9 +8,14 @@ export interface StoredMedia {
   size: number
 }
 
-/** Where result media are kept. The filesystem one is the default; an S3-compatible one can follow. */
+/**
+ * Where result media are kept: files under the data dir by default, rows of the
+ * PostgreSQL store when it has one (`core/store/postgres/media-store.ts`).
+ */
 export interface MediaStore {
+  /** Stores bytes under their key; storing them again keeps one copy and counts as stored now. */
   put(bytes: Buffer, mimeType: string): Promise<StoredMedia>
+  /** The bytes and the type their key's extension stands for; undefined for an unknown or malformed key. */
   get(key: string): Promise<{ bytes: Buffer; mimeType: string } | undefined>
   /** Retention: removes media stored before `before`; returns how many. */
   removeBefore(before: number): Promise<number>
@@ -32,6 +37,21 @@ const EXTENSIONS: Record<string, string> = {
 }
 const MIME_OF = Object.fromEntries(Object.entries(EXTENSIONS).map(([mime, ext]) => [ext, mime]))
 
+/** The key bytes are stored under: their SHA-256, then the extension of their type (`bin` when it has none here). */
+export function mediaKey(bytes: Buffer, mimeType: string): string {
+  return `${createHash('sha256').update(bytes).digest('hex')}.${EXTENSIONS[mimeType] ?? 'bin'}`
+}
+
+/** Whether `key` has the form `mediaKey` gives: anything else names no media, and no path. */
+export const isMediaKey = (key: string): boolean => KEY.test(key)
+
+/**
+ * The type media are served as: the one their key's extension stands for, never
+ * the type a caller stated, so bytes stored as (say) text/html are served as
+ * application/octet-stream.
+ */
+export const mimeTypeOfKey = (key: string): string => MIME_OF[key.split('.')[1]] ?? 'application/octet-stream'
+
 /**
  * Media under the data dir, named by the SHA-256 of their bytes: the same
  * image stored twice is one file, and a key says nothing about its owner.
@@ -40,15 +60,17 @@ export function createFileMediaStore(dir: string): MediaStore {
   const pathOf = (key: string) => join(dir, key.slice(0, 2), key)
   return {
     async put(bytes, mimeType) {
-      const ext = EXTENSIONS[mimeType] ?? 'bin'
-      const key = `${createHash('sha256').update(bytes).digest('hex')}.${ext}`
+      const key = mediaKey(bytes, mimeType)
       const path = pathOf(key)
       await mkdir(join(dir, key.slice(0, 2)), { recursive: true })
-      const exists = await stat(path).then(
+      // retention goes by mtime, so bytes stored again must count as stored now (or a new
+      // result's link could be swept); utimes fails when there is no file yet
+      const now = new Date()
+      const refreshed = await utimes(path, now, now).then(
         () => true,
         () => false,
       )
-      if (!exists) {
+      if (!refreshed) {
         // written aside and renamed, so a reader never sees half a file
         // a name of its own: two calls storing the same bytes at once must not share a temp file
         const tmp = `${path}.${randomUUID()}.tmp`
@@ -58,10 +80,10 @@ export function createFileMediaStore(dir: string): MediaStore {
       return { key, mimeType, size: bytes.length }
     },
     async get(key) {
-      if (!KEY.test(key)) return undefined
+      if (!isMediaKey(key)) return undefined
       const bytes = await readFile(pathOf(key)).catch(() => undefined)
       if (!bytes) return undefined
-      return { bytes, mimeType: MIME_OF[key.split('.')[1]] ?? 'application/octet-stream' }
+      return { bytes, mimeType: mimeTypeOfKey(key) }
     },
     async removeBefore(before) {
       let removed = 0

@@ -7,6 +7,7 @@
 import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
 import type { ClusterCoordination } from '../cluster/types.js'
 import type { LedgerEntry, Wallet } from '../ledger/types.js'
+import type { MediaStore } from '../media/media-store.js'
 import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
 import type { JobQuery, WorkflowJob } from '../workflows/types.js'
 
@@ -169,4 +170,6 @@ export interface Store {
   readonly jobs: JobRepository
   /** Present when several nodes may share this store (PostgreSQL): the queue, leases, signals. */
   readonly cluster?: ClusterCoordination
+  /** Where result media are kept when the store provides it (PostgreSQL: shared by every node); else files in the data dir. */
+  readonly media?: MediaStore
 }

@@ -1,10 +1,12 @@
 import type { ClusterCoordination } from '../../cluster/types.js'
+import type { MediaStore } from '../../media/media-store.js'
 import type { Store } from '../types.js'
 import { createCoordination } from './cluster/coordination.js'
 import { createIdempotencyRepository } from './idempotency-repository.js'
 import { createJobRepository } from './job-repository.js'
 import { createLedgerRepository } from './ledger-repository.js'
 import { createLogRepository } from './log-repository.js'
+import { createPostgresMediaStore } from './media-store.js'
 import { migrate } from './migrate.js'
 import { createOutboxRepository } from './outbox-repository.js'
 import { createPool, type PostgresStoreOptions } from './pool.js'
@@ -12,6 +14,7 @@ import { createTaskRepository } from './task-repository.js'
 
 export interface PostgresStore extends Store {
   readonly cluster: ClusterCoordination
+  readonly media: MediaStore
   /** Applies pending migrations (what `open` does first); for `gantry migrate`. */
   migrate(): Promise<void>
 }
@@ -39,6 +42,7 @@ export function createPostgresStore(url: string, opts: PostgresStoreOptions = {}
     outbox: createOutboxRepository(pool),
     ledger: createLedgerRepository(pool),
     jobs: createJobRepository(pool),
+    media: createPostgresMediaStore(pool),
     migrate: () => migrate(pool, schema),
     async open() {
       await migrate(pool, schema)

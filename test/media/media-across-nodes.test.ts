@@ -1,0 +1,82 @@
+/**
+ * Several nodes on one PostgreSQL database, each with a data dir of its own,
+ * behind a load balancer: a media link or a large input stored by one node must
+ * be found by any other. Runs when GANTRY_TEST_PG names a database.
+ */
+import sharp from 'sharp'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { dropSchema, newSchema, PG_URL } from '../cluster/pg-schema.js'
+import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
+
+const square = (background: string, size: number, compressionLevel = 6) =>
+  sharp({ create: { width: size, height: size, channels: 3, background } })
+    .png({ compressionLevel })
+    .toBuffer()
+
+describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG)', () => {
+  let env: Record<string, string>
+  const started: TestGantry[] = []
+  const node = async (files: Record<string, string>) => {
+    const g = await startGantry({ files, env })
+    started.push(g)
+    return g
+  }
+  beforeEach(() => {
+    env = { GANTRY_STORE: PG_URL ?? '', GANTRY_PG_SCHEMA: newSchema('media'), GANTRY_SHUTDOWN_GRACE: '50ms' }
+  })
+  afterEach(async () => {
+    for (const g of started.splice(0)) await g.stop()
+    await dropSchema(env.GANTRY_PG_SCHEMA)
+  })
+
+  it("serves a task's result image through a node that did not run it", async () => {
+    const png = await square('#2a9', 8)
+    const files = {
+      'a.yaml': `kind: Executor
+id: painter
+provider: mock
+---
+kind: Ability
+id: paint
+executor: painter
+config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base64')}" }] } }
+`,
+    }
+    const a = await node(files)
+    const b = await node(files)
+    const submitted = await a.api('/api/ability-tasks', { body: { abilityId: 'paint' } })
+    expect(submitted.status).toBe(202)
+    const task = await waitForTask(a, submitted.body.id)
+    expect(task.status).toBe('succeeded')
+    const link: string = task.resultPayload.images[0].url
+    expect(link).toMatch(/^\/media\/[0-9a-f]{64}\.png\?exp=\d+&sig=/)
+    // either node may have claimed the task: the link must work on both
+    for (const g of [a, b]) {
+      const served = await fetch(g.url + link)
+      expect(served.status).toBe(200)
+      expect(served.headers.get('content-type')).toBe('image/png')
+      expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true)
+    }
+  })
+
+  it('runs a task accepted by a node that stopped, with its large inline image intact', async () => {
+    const files = {
+      'a.yaml':
+        'kind: Executor\nid: viewer\nprovider: mock\n---\nkind: Ability\nid: look\nexecutor: viewer\n',
+    }
+    const picture = `data:image/png;base64,${(await square('#36c', 64, 0)).toString('base64')}`
+    const a = await node(files)
+    const submitted = await a.api('/api/ability-tasks', {
+      body: { abilityId: 'look', inputs: { picture, delayMs: 1500 } },
+    })
+    expect(submitted.status).toBe(202)
+    await waitForTask(a, submitted.body.id, ['running'])
+    // a stops mid-call and puts the task back; b, with a data dir of its own, runs it
+    await a.stop()
+    started.splice(started.indexOf(a), 1)
+    const b = await node(files)
+    const done = await waitForTask(b, submitted.body.id)
+    expect(done.status).toBe('succeeded')
+    expect(JSON.parse(done.resultPayload.texts[0]).picture).toBe(picture)
+  })
+})
