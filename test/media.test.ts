@@ -2,7 +2,7 @@ import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startGantry, type TestGantry } from './helpers.js'
+import { startGantry, type TestGantry, waitForTask } from './helpers.js'
 
 describe('media custody', () => {
   let g: TestGantry
@@ -140,6 +140,32 @@ describe('large inline media of a task', () => {
       })()
       expect(done?.status).toBe('succeeded')
       expect(JSON.parse(done.resultPayload.texts[0]).picture).toBe(picture)
+    } finally {
+      await g.stop()
+    }
+  })
+
+  it('fail the task with NOT_FOUND, rather than hand the provider a reference, once the stored input is gone', async () => {
+    const { rm } = await import('node:fs/promises')
+    const { join } = await import('node:path')
+    const files = {
+      'a.yaml':
+        'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: look\nname: Look\nexecutor: m\n',
+    }
+    const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
+    let g = await startGantry({ files, env })
+    const picture = `data:image/png;base64,${Buffer.alloc(8192, 7).toString('base64')}`
+    await g.api('/api/ability-tasks', { body: { abilityId: 'look', inputs: { delayMs: 3000 } } })
+    try {
+      const res = await g.api('/api/ability-tasks', { body: { abilityId: 'look', inputs: { picture } } })
+      expect(res.status).toBe(202)
+      const root = g.root
+      await g.stop({ keep: true })
+      await rm(join(g.dataDir, 'media'), { recursive: true })
+      g = await startGantry({ root, env })
+      const task = await waitForTask(g, res.body.id)
+      expect(task).toMatchObject({ status: 'failed', errorCode: 'NOT_FOUND' })
+      expect(task.errorMessage).toContain('no longer in the media store')
     } finally {
       await g.stop()
     }

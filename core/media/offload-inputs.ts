@@ -5,6 +5,7 @@
  * journal stays small, and a restart still has the bytes. When the task runs,
  * the references are turned back into base64 for the provider.
  */
+import { GantryError } from '../errors.js'
 import type { AbilityInvokePayload } from '../run/types.js'
 import type { MediaStore } from './media-store.js'
 
@@ -42,7 +43,12 @@ async function restore(value: unknown, store: MediaStore): Promise<unknown> {
   if (!isRef(value)) return value
   const [form, key] = value.slice(REF.length).split(':')
   const media = await store.get(key)
-  if (!media) return value
+  // the provider would get the reference instead of the picture: better the task fails and says why
+  if (!media)
+    throw new GantryError(
+      'NOT_FOUND',
+      `an input this task was accepted with (media ${key}) is no longer in the media store`,
+    )
   const base64 = media.bytes.toString('base64')
   return form === 'data' ? `data:${media.mimeType};base64,${base64}` : base64
 }
