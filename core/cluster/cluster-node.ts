@@ -2,7 +2,7 @@
  * One Gantry node among several on one PostgreSQL: hears the others'
  * signals, renews its leases, and, while it leads, runs what must happen
  * once per cluster: sweeps, callback deliveries, reclaiming the tasks of
- * nodes that died, and the event log's retention.
+ * nodes that died, the event log's retention and vacuuming the queue's tables.
  */
 import type { Logger } from '../logger.js'
 import type { ClusterCoordination, ClusterSignal } from './types.js'
@@ -37,6 +37,8 @@ export function createClusterNode(deps: ClusterNodeDeps) {
   let leaderTimer: NodeJS.Timeout | undefined
   let housekeptAt = 0
   let leaderWork: Promise<void> = Promise.resolve()
+  // a vacuum of a big table takes a while: it runs beside the other duties, one at a time
+  let vacuuming: Promise<void> | undefined
 
   function onSignal(signal: ClusterSignal) {
     if (signal.kind === 'events') deps.notifier.onAppended(signal.lastId)
@@ -52,6 +54,15 @@ export function createClusterNode(deps: ClusterNodeDeps) {
       if (reclaimed.requeued || reclaimed.failed)
         log('warn', 'cluster: took over tasks of a node that stopped', reclaimed)
       await coordination.events.removeBefore(Date.now() - deps.eventMaxAgeMs)
+      vacuuming ??= coordination
+        .vacuum()
+        .then(
+          (tables) => tables.length && log('debug', 'cluster: vacuumed', { tables }),
+          (err) => log('warn', 'cluster: could not vacuum', { err: (err as Error).message }),
+        )
+        .then(() => {
+          vacuuming = undefined
+        })
       if (Date.now() - housekeptAt >= HOUSEKEEPING_EVERY_MS) {
         housekeptAt = Date.now()
         await deps.resumeJobs()
@@ -106,6 +117,7 @@ export function createClusterNode(deps: ClusterNodeDeps) {
       clearInterval(leaderTimer)
       if (leading) onLeadership(false)
       await leaderWork
+      await vacuuming
     },
   }
 }

@@ -87,4 +87,6 @@ export interface ClusterCoordination {
    * links made by one node then hold on all).
    */
   sharedSecret(name: string, proposed: string): Promise<string>
+  /** Reclaims the dead rows of churned tables (the leader's duty); returns the tables it vacuumed. */
+  vacuum(): Promise<string[]>
 }

@@ -143,6 +143,35 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     expect(most).toBe(1)
   })
 
+  it('vacuums a table whose dead rows piled up (sync-call leases taken and given back), and leaves the rest', async () => {
+    const a = await node()
+    const admin = new pg.Client({ connectionString: PG_URL })
+    await admin.connect()
+    // the server's own autovacuum (when it has one) must not get there first
+    await admin.query(`ALTER TABLE "${schema}".leases SET (autovacuum_enabled = false)`)
+    for (let round = 0; round < 30; round++) {
+      const slots = await Promise.all(Array.from({ length: 50 }, () => a.cluster.slots.take('e', 100)))
+      await Promise.all(slots.map((s) => a.cluster.slots.give(s!)))
+    }
+    // the server counts dead rows a moment after the writes (its statistics are flushed in the background)
+    const vacuumed = await eventually(
+      async () => {
+        const tables = await a.cluster.vacuum()
+        return tables.length ? tables : undefined
+      },
+      15_000,
+      250,
+    )
+    expect(vacuumed).toEqual(['leases'])
+    const { rows } = await admin.query(
+      'SELECT n_dead_tup, vacuum_count FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2',
+      [schema, 'leases'],
+    )
+    await admin.end()
+    expect(rows[0]).toEqual({ n_dead_tup: '0', vacuum_count: '1' })
+    expect(await a.cluster.vacuum()).toEqual([])
+  }, 20_000)
+
   it('keeps the first proposal of a generated secret, even when nodes propose at once', async () => {
     const nodes = [await node(), await node(), await node()]
     const got = await Promise.all(

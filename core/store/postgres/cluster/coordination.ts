@@ -11,6 +11,7 @@ import { channelOf, decodeSignal, encodeSignal, LOCK } from './channel.js'
 import { createSharedEventLog } from './shared-event-log.js'
 import { createSlotLeases } from './slot-leases.js'
 import { createTaskQueue } from './task-queue.js'
+import { vacuumChurned } from './vacuum.js'
 
 export interface CoordinationOptions {
   url: string
@@ -174,6 +175,8 @@ export function createCoordination(pool: pg.Pool, opts: CoordinationOptions): Cl
         )
       }
     },
+
+    vacuum: () => vacuumChurned(pool, schema),
 
     async sharedSecret(name, proposed) {
       // the insert's row, or (when another node's came first) the stored one: the select does not see the insert
