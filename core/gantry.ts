@@ -22,6 +22,7 @@ import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { createMediaCustody } from './media/custody.js'
 import { createFileMediaStore } from './media/media-store.js'
+import { withOlderMedia } from './media/older-media.js'
 import { createMediaLinks } from './media/signed-link.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
 import { createClusterNotifier } from './notify/cluster-notifier.js'
@@ -114,7 +115,8 @@ export async function createGantry(
     onError: (err) => log('error', 'worker thread failed', { err }),
   })
   // on PostgreSQL the media are rows, so a link made by one node works on every node
-  const mediaStore = store.media ?? createFileMediaStore(join(config.dataDir, 'media'))
+  const mediaFiles = createFileMediaStore(join(config.dataDir, 'media'))
+  const mediaStore = store.media ? withOlderMedia(store.media, mediaFiles) : mediaFiles
   const mediaLinks = createMediaLinks(`${jwt.secret}:media`, Math.floor(config.retentionMs / 1000))
   const media = createMediaCustody({
     store: mediaStore,

@@ -79,4 +79,34 @@ config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base6
     expect(done.status).toBe('succeeded')
     expect(JSON.parse(done.resultPayload.texts[0]).picture).toBe(picture)
   })
+
+  it('still serves, after a node moves onto the database, the media its data dir kept from before', async () => {
+    const png = await square('#c63', 8)
+    const files = {
+      'a.yaml': `kind: Executor
+id: painter
+provider: mock
+---
+kind: Ability
+id: paint
+executor: painter
+config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base64')}" }] } }
+`,
+    }
+    // on the embedded store first: the media go to the data dir
+    const alone = await startGantry({ files, env: { GANTRY_SHUTDOWN_GRACE: '50ms' } })
+    const res = await alone.api('/api/abilities/paint/invoke', { body: {} })
+    expect(res.status).toBe(200)
+    const link: string = res.body.images[0].url
+    const root = alone.root
+    await alone.stop({ keep: true })
+    const moved = await startGantry({ root, env })
+    started.push(moved)
+    const served = await fetch(moved.url + link)
+    expect(served.status).toBe(200)
+    expect(Buffer.from(await served.arrayBuffer()).equals(png)).toBe(true)
+    // a node that never had it does not
+    const other = await node(files)
+    expect((await fetch(other.url + link)).status).toBe(404)
+  })
 })
