@@ -99,14 +99,15 @@ config: { output: { images: [{ url: "${origin}/result.png" }] } }
 })
 
 describe('large inline media of a task', () => {
+  const files = {
+    'a.yaml':
+      'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: look\nname: Look\nexecutor: m\n',
+  }
+  const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
+
   it('are kept in the media store, not the journal, and reach the provider intact, after a restart too', async () => {
     const { readFile, readdir } = await import('node:fs/promises')
     const { join } = await import('node:path')
-    const files = {
-      'a.yaml':
-        'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: look\nname: Look\nexecutor: m\n',
-    }
-    const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
     let g = await startGantry({ files, env })
     const picture = `data:image/png;base64,${(
       await sharp({ create: { width: 64, height: 64, channels: 3, background: '#36c' } })
@@ -148,11 +149,6 @@ describe('large inline media of a task', () => {
   it('fail the task with NOT_FOUND, rather than hand the provider a reference, once the stored input is gone', async () => {
     const { rm } = await import('node:fs/promises')
     const { join } = await import('node:path')
-    const files = {
-      'a.yaml':
-        'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: look\nname: Look\nexecutor: m\n',
-    }
-    const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
     let g = await startGantry({ files, env })
     const picture = `data:image/png;base64,${Buffer.alloc(8192, 7).toString('base64')}`
     await g.api('/api/ability-tasks', { body: { abilityId: 'look', inputs: { delayMs: 3000 } } })

@@ -13,6 +13,19 @@ const square = (background: string, size: number, compressionLevel = 6) =>
     .png({ compressionLevel })
     .toBuffer()
 
+/** An ability whose result is `png`, as a data: URL the node keeps in its media store. */
+const painter = (png: Buffer) => ({
+  'a.yaml': `kind: Executor
+id: painter
+provider: mock
+---
+kind: Ability
+id: paint
+executor: painter
+config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base64')}" }] } }
+`,
+})
+
 describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG)', () => {
   let env: Record<string, string>
   const started: TestGantry[] = []
@@ -31,17 +44,7 @@ describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG
 
   it("serves a task's result image through a node that did not run it", async () => {
     const png = await square('#2a9', 8)
-    const files = {
-      'a.yaml': `kind: Executor
-id: painter
-provider: mock
----
-kind: Ability
-id: paint
-executor: painter
-config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base64')}" }] } }
-`,
-    }
+    const files = painter(png)
     const a = await node(files)
     const b = await node(files)
     const submitted = await a.api('/api/ability-tasks', { body: { abilityId: 'paint' } })
@@ -82,17 +85,7 @@ config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base6
 
   it('still serves, after a node moves onto the database, the media its data dir kept from before', async () => {
     const png = await square('#c63', 8)
-    const files = {
-      'a.yaml': `kind: Executor
-id: painter
-provider: mock
----
-kind: Ability
-id: paint
-executor: painter
-config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base64')}" }] } }
-`,
-    }
+    const files = painter(png)
     // on the embedded store first: the media go to the data dir
     const alone = await startGantry({ files, env: { GANTRY_SHUTDOWN_GRACE: '50ms' } })
     const res = await alone.api('/api/abilities/paint/invoke', { body: {} })
