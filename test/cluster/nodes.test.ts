@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { signToken } from '../../core/auth/jwt.js'
 import { eventually, FIXTURE_PLUGINS, JWT_SECRET, makeTempDir } from '../helpers.js'
 import { openStream } from '../notify/notify-harness.js'
+import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 import { type ServerProcess, serve, startCountingUpstream } from '../process-helpers.js'
-import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from './pg-schema.js'
 
 const LEASE_MS = 1500
 

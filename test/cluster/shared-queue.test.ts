@@ -10,7 +10,7 @@ import { createSweeper } from '../../core/sweeps/sweeper.js'
 import type { TaskRunner } from '../../core/tasks/task-runner.js'
 import type { AbilityTask } from '../../core/tasks/types.js'
 import { eventually } from '../helpers.js'
-import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from './pg-schema.js'
+import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 
 let created = 0
 function makeTask(over: Partial<AbilityTask> = {}): AbilityTask {

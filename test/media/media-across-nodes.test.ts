@@ -5,8 +5,8 @@
  */
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { dropSchema, newSchema, PG_URL } from '../cluster/pg-schema.js'
 import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
+import { dropSchema, newSchema, PG_URL } from '../pg-schema.js'
 
 const square = (background: string, size: number, compressionLevel = 6) =>
   sharp({ create: { width: size, height: size, channels: 3, background } })

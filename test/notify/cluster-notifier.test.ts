@@ -4,7 +4,6 @@
  * Runs when GANTRY_TEST_PG names a database, e.g.
  * `GANTRY_TEST_PG=postgres://postgres@127.0.0.1:5432/test npx vitest run test/notify/cluster-notifier.test.ts`.
  */
-import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { type ClusterNotifier, createClusterNotifier } from '../../core/notify/cluster-notifier.js'
@@ -13,6 +12,7 @@ import { channelOf, decodeSignal } from '../../core/store/postgres/cluster/chann
 import { createSharedEventLog } from '../../core/store/postgres/cluster/shared-event-log.js'
 import { createPostgresStore } from '../../core/store/postgres/index.js'
 import { createPool } from '../../core/store/postgres/pool.js'
+import { dropSchema, newSchema } from '../pg-schema.js'
 
 const url = process.env.GANTRY_TEST_PG
 
@@ -50,7 +50,7 @@ if (url) {
     }
 
     beforeEach(async () => {
-      schema = `test_${randomBytes(6).toString('hex')}`
+      schema = newSchema('test')
       const store = createPostgresStore(url, { schema, poolSize: 1 })
       await store.open()
       await store.close()
@@ -69,10 +69,7 @@ if (url) {
       for (const n of nodes) await n.close()
       await listener.end()
       await pool.end()
-      const client = new pg.Client({ connectionString: url })
-      await client.connect()
-      await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-      await client.end()
+      await dropSchema(schema)
     })
 
     it('delivers an event published on one node to both, with the same ids, in publish order', async () => {

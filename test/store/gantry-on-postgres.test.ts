@@ -1,16 +1,13 @@
 import { execFile } from 'node:child_process'
-import { randomUUID } from 'node:crypto'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyToken } from '../../core/auth/jwt.js'
 import { ROOT, startGantry, type TestGantry, waitForTask } from '../helpers.js'
-
-const url = process.env.GANTRY_TEST_PG
+import { dropSchema, newSchema, PG_URL as url } from '../pg-schema.js'
 
 describe.skipIf(!url)('a Gantry on PostgreSQL (GANTRY_TEST_PG)', () => {
-  const schema = `gantry_test_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const schema = newSchema('gantry_test')
   const files = {
     'a.yaml':
       'kind: Executor\nid: m\nprovider: mock\n---\nkind: Ability\nid: echo\nname: Echo\nexecutor: m\npricing: { base: 4 }\n',
@@ -22,10 +19,7 @@ describe.skipIf(!url)('a Gantry on PostgreSQL (GANTRY_TEST_PG)', () => {
   })
   afterAll(async () => {
     await g?.stop()
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await client.end()
+    await dropSchema(schema)
   })
 
   it('runs priced tasks, keeps their ledger, and finds them again after a restart', async () => {

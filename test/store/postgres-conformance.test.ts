@@ -4,30 +4,19 @@
  * Runs when GANTRY_TEST_PG names a database, e.g.
  * `GANTRY_TEST_PG=postgres://postgres@127.0.0.1:5432/test npx vitest run test/store/postgres-conformance.test.ts`.
  */
-import { randomBytes } from 'node:crypto'
-import pg from 'pg'
 import { describe, it } from 'vitest'
 import { createPostgresStore } from '../../core/store/postgres/index.js'
+import { dropSchema, newSchema, PG_URL } from '../pg-schema.js'
 import { storeConformance } from './conformance.js'
 
-const url = process.env.GANTRY_TEST_PG
-
-async function dropSchema(connectionString: string, schema: string): Promise<void> {
-  const client = new pg.Client({ connectionString })
-  await client.connect()
-  try {
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-  } finally {
-    await client.end()
-  }
-}
+const url = PG_URL
 
 if (url) {
   storeConformance('the PostgreSQL store', async () => {
-    const schema = `test_${randomBytes(6).toString('hex')}`
+    const schema = newSchema('test')
     return {
       connect: () => createPostgresStore(url, { schema, poolSize: 4 }),
-      cleanup: () => dropSchema(url, schema),
+      cleanup: () => dropSchema(schema),
     }
   })
 } else {

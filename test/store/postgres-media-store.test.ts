@@ -6,8 +6,8 @@ import type { Pool } from 'pg'
 import { describe, expect, it } from 'vitest'
 import { createPostgresStore } from '../../core/store/postgres/index.js'
 import { createPostgresMediaStore } from '../../core/store/postgres/media-store.js'
-import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../cluster/pg-schema.js'
 import { mediaStoreConformance } from '../media/media-store-conformance.js'
+import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 
 if (PG_URL) {
   const url = PG_URL

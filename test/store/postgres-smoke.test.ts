@@ -1,12 +1,10 @@
-import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
 import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
 import type { AbilityTask } from '../../core/tasks/types.js'
 import type { WorkflowJob } from '../../core/workflows/types.js'
-
-const url = process.env.GANTRY_TEST_PG
+import { dropSchema, newSchema, PG_URL as url } from '../pg-schema.js'
 
 const task = (id: string, userId = 'alice', over: Partial<AbilityTask> = {}): AbilityTask => ({
   id,
@@ -52,7 +50,7 @@ const delivery = (id: string, over: Partial<CallbackDelivery> = {}): CallbackDel
 })
 
 describe.skipIf(!url)('the PostgreSQL store (GANTRY_TEST_PG)', () => {
-  const schema = `gantry_smoke_${randomUUID().replaceAll('-', '').slice(0, 12)}`
+  const schema = newSchema('gantry_smoke')
   let store: PostgresStore
 
   beforeAll(async () => {
@@ -64,10 +62,7 @@ describe.skipIf(!url)('the PostgreSQL store (GANTRY_TEST_PG)', () => {
   })
   afterAll(async () => {
     await store?.close()
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`)
-    await client.end()
+    await dropSchema(schema)
   })
 
   it('stores a priced task with its hold and idempotency record, then settles it on save', async () => {
