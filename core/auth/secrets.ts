@@ -4,8 +4,8 @@ import { type DataSecrets, loadDataSecrets } from './data-secrets.js'
 
 /**
  * The secrets in use: the environment's, else generated once into the data dir;
- * in a cluster the first node's generated ones, kept in the store, serve every node.
- * (A node that ran alone on PostgreSQL before keeps its own: it proposes them first.)
+ * in a cluster the generated ones of the first node to ask, kept in the store,
+ * serve every node.
  */
 export async function resolveSecrets(
   config: Pick<Config, 'dataDir' | 'jwtSecret' | 'webhookSecret'>,

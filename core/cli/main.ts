@@ -104,12 +104,11 @@ async function validate(dirs: string[]) {
 }
 
 /** The secret the servers sign with: the data dir's, or on PostgreSQL the one the cluster shares. */
-async function clusterJwtSecret(config: ReturnType<typeof loadConfig>): Promise<string> {
+async function servingJwtSecret(config: ReturnType<typeof loadConfig>): Promise<string> {
+  // the embedded store is not opened: a running server owns it, and its secret is a file anyway
   if (config.store === 'lowdb') return (await resolveSecrets(config)).jwtSecret
-  const { createPostgresStore } = await import('../store/postgres/index.js')
-  const store = createPostgresStore(config.store, { poolSize: 1, schema: config.pgSchema })
+  const store = await openStore(config)
   try {
-    await store.open()
     return (await resolveSecrets(config, store.cluster)).jwtSecret
   } finally {
     await store.close()
@@ -131,7 +130,7 @@ async function token(args: string[]) {
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 1)
     throw new Error('--ttl must be a whole number of seconds')
   const config = loadConfig()
-  const secret = config.jwtSecret ?? (await clusterJwtSecret(config))
+  const secret = config.jwtSecret ?? (await servingJwtSecret(config))
   const jwt = { secret, issuer: config.jwtIssuer, audience: config.jwtAudience, ttlSeconds }
   process.stdout.write(`${signToken({ sub: values.sub, role: values.role }, jwt)}\n`)
 }
