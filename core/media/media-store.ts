@@ -62,7 +62,6 @@ export function createFileMediaStore(dir: string): MediaStore {
     async put(bytes, mimeType) {
       const key = mediaKey(bytes, mimeType)
       const path = pathOf(key)
-      await mkdir(join(dir, key.slice(0, 2)), { recursive: true })
       // retention goes by mtime, so bytes stored again must count as stored now (or a new
       // result's link could be swept); utimes fails when there is no file yet
       const now = new Date()
@@ -71,6 +70,7 @@ export function createFileMediaStore(dir: string): MediaStore {
         () => false,
       )
       if (!refreshed) {
+        await mkdir(join(dir, key.slice(0, 2)), { recursive: true })
         // written aside and renamed, so a reader never sees half a file
         // a name of its own: two calls storing the same bytes at once must not share a temp file
         const tmp = `${path}.${randomUUID()}.tmp`
