@@ -9,8 +9,6 @@ import { GantryError } from '../errors.js'
 import { isForbiddenAddress } from '../net/forbidden-address.js'
 import type { LookupFn } from './types.js'
 
-export { isForbiddenAddress }
-
 export interface CallbackTarget {
   url: URL
   /** The checked address to connect to; connecting to it (not the name) defeats DNS rebinding. */

@@ -1,11 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { deliverOnce } from '../../core/callbacks/deliver.js'
-import {
-  assertCallbackAllowed,
-  isForbiddenAddress,
-  resolveCallbackTarget,
-} from '../../core/callbacks/ssrf.js'
+import { assertCallbackAllowed, resolveCallbackTarget } from '../../core/callbacks/ssrf.js'
 import type { LookupFn } from '../../core/callbacks/types.js'
+import { isForbiddenAddress } from '../../core/net/forbidden-address.js'
 import { pendingDelivery, type Receiver, SECRET, startReceiver } from './helpers.js'
 
 /** DNS as a fixed table, so no test depends on (or reaches) the outside world. */
