@@ -107,7 +107,12 @@ export function renderTasks(main, ctx) {
             : '',
           button(`rerun:${task.id}`, 'Re-run', () => {
             prefill.abilityId = task.abilityId
-            prefill.inputs = task.inputs
+            // a large media input is stored as a reference only Gantry may write: it is attached again
+            prefill.inputs = Object.fromEntries(
+              Object.entries(task.inputs ?? {}).filter(
+                ([, v]) => !(typeof v === 'string' && v.startsWith('gantry-media:')),
+              ),
+            )
             ctx.go(`#/abilities/${encodeURIComponent(task.abilityId)}`)
           }),
           !active

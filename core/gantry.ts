@@ -22,6 +22,7 @@ import { createApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { createMediaCustody } from './media/custody.js'
 import { createFileMediaStore } from './media/media-store.js'
+import { createInputOffload } from './media/offload-inputs.js'
 import { withOlderMedia } from './media/older-media.js'
 import { createMediaLinks } from './media/signed-link.js'
 import { createGantryMetrics } from './metrics/gantry-metrics.js'
@@ -145,7 +146,8 @@ export async function createGantry(
     store,
     bus,
     media,
-    mediaStore,
+    // references to stored inputs are signed, so only those Gantry wrote are ever resolved
+    inputMedia: createInputOffload({ store: mediaStore, secret: `${jwt.secret}:media-inputs` }),
     providers,
     definitions: currentDefinitions,
     onDeliveryQueued: deliveryQueued,

@@ -1,20 +1,19 @@
 /**
  * Large inline media in a task's payload (an `imageBase64`, a data: URL in
  * `images` or among the inputs) goes into the media store when the task is
- * accepted, and the payload keeps a `gantry-media:<key>` reference: the
- * journal stays small, and a restart still has the bytes. When the task runs,
- * the references are turned back into base64 for the provider.
+ * accepted, and the payload keeps a signed `gantry-media:` reference
+ * (input-refs.ts): the journal stays small, and a restart still has the bytes.
+ * When the task runs, the references are turned back into base64 for the
+ * provider; only references Gantry wrote for that task are.
  */
 import { GantryError } from '../errors.js'
 import type { AbilityInvokePayload } from '../run/types.js'
+import { createInputRefs, isMediaRef } from './input-refs.js'
 import type { MediaStore } from './media-store.js'
 
-const REF = 'gantry-media:'
 const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?(;[^,]*)?;base64,/
 /** Below this, inline base64 costs less than a file. */
 const MIN_BYTES = 4096
-
-const isRef = (v: unknown): v is string => typeof v === 'string' && v.startsWith(REF)
 
 function inline(value: unknown): { bytes: Buffer; mimeType: string; dataUrl: boolean } | undefined {
   if (typeof value !== 'string' || value.length < MIN_BYTES) return undefined
@@ -29,28 +28,6 @@ function inline(value: unknown): { bytes: Buffer; mimeType: string; dataUrl: boo
     return { bytes: Buffer.from(value, 'base64'), mimeType: 'application/octet-stream', dataUrl: false }
   }
   return undefined
-}
-
-async function offload(value: unknown, store: MediaStore): Promise<unknown> {
-  const found = inline(value)
-  if (!found) return value
-  const stored = await store.put(found.bytes, found.mimeType)
-  // a data: URL comes back as one, plain base64 as plain base64
-  return `${REF}${found.dataUrl ? 'data' : 'b64'}:${stored.key}`
-}
-
-async function restore(value: unknown, store: MediaStore): Promise<unknown> {
-  if (!isRef(value)) return value
-  const [form, key] = value.slice(REF.length).split(':')
-  const media = await store.get(key)
-  // the provider would get the reference instead of the picture: better the task fails and says why
-  if (!media)
-    throw new GantryError(
-      'NOT_FOUND',
-      `an input this task was accepted with (media ${key}) is no longer in the media store`,
-    )
-  const base64 = media.bytes.toString('base64')
-  return form === 'data' ? `data:${media.mimeType};base64,${base64}` : base64
 }
 
 async function mapPayload(
@@ -69,17 +46,55 @@ async function mapPayload(
   }
 }
 
-export const offloadPayload = (payload: AbilityInvokePayload, store: MediaStore) =>
-  mapPayload(payload, (v) => offload(v, store))
-
 /** Whether a payload holds references to resolve before its call runs. */
 export function hasMediaRefs(payload: AbilityInvokePayload): boolean {
   return (
-    isRef(payload.imageBase64) ||
-    (payload.images ?? []).some(isRef) ||
-    Object.values(payload.inputs ?? {}).some(isRef)
+    isMediaRef(payload.imageBase64) ||
+    (payload.images ?? []).some(isMediaRef) ||
+    Object.values(payload.inputs ?? {}).some(isMediaRef)
   )
 }
 
-export const restorePayload = (payload: AbilityInvokePayload, store: MediaStore) =>
-  mapPayload(payload, (v) => restore(v, store))
+/**
+ * @example
+ * const offload = createInputOffload({ store, secret })
+ * task.payload = await offload.offload(task.id, task.payload) // at accept
+ * const payload = await offload.restore(task.id, task.payload) // before the call runs
+ */
+export function createInputOffload(opts: { store: MediaStore; secret: string }) {
+  const { store } = opts
+  const refs = createInputRefs(opts.secret)
+
+  async function offloadValue(taskId: string, value: unknown): Promise<unknown> {
+    const found = inline(value)
+    if (!found) return value
+    const stored = await store.put(found.bytes, found.mimeType)
+    // a data: URL comes back as one, plain base64 as plain base64
+    return refs.write(taskId, found.dataUrl ? 'data' : 'b64', stored.key)
+  }
+
+  async function restoreValue(taskId: string, value: unknown): Promise<unknown> {
+    if (!isMediaRef(value)) return value
+    const { form, key } = refs.read(taskId, value)
+    const media = await store.get(key)
+    // the provider would get the reference instead of the picture: better the task fails and says why
+    if (!media)
+      throw new GantryError(
+        'NOT_FOUND',
+        `an input this task was accepted with (media ${key}) is no longer in the media store`,
+      )
+    const base64 = media.bytes.toString('base64')
+    return form === 'data' ? `data:${media.mimeType};base64,${base64}` : base64
+  }
+
+  return {
+    /** The payload with its large inline media stored and replaced by references signed for `taskId`. */
+    offload: (taskId: string, payload: AbilityInvokePayload) =>
+      mapPayload(payload, (v) => offloadValue(taskId, v)),
+    /** The payload with the bytes back; throws for a reference not written for `taskId` (see input-refs.ts). */
+    restore: (taskId: string, payload: AbilityInvokePayload) =>
+      mapPayload(payload, (v) => restoreValue(taskId, v)),
+  }
+}
+
+export type InputOffload = ReturnType<typeof createInputOffload>

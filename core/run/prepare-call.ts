@@ -1,6 +1,7 @@
 import type { AbilityDef, DefinitionSet, ExecutorDef, PollPolicy, RetryPolicy } from '../definitions/types.js'
 import { GantryError } from '../errors.js'
 import { type Estimate, estimatePrice } from '../ledger/pricing.js'
+import { refuseMediaRefs } from '../media/input-refs.js'
 import type { LoadedProvider, ProviderCatalog } from './providers.js'
 import { secretsOf } from './redact.js'
 import type { AbilityInvokePayload } from './types.js'
@@ -54,6 +55,9 @@ export function prepareCall(
       `provider '${executor.provider}' of executor '${executorId}' is not loaded`,
     )
   }
+  // only Gantry writes media references (for the tasks it stores); one sent in would read another user's upload
+  const { inputs, imageUrl, imageBase64, images } = payload
+  refuseMediaRefs({ inputs, imageUrl, imageBase64, images }, 'inputs')
   const checked = ability.checkInput(payload.inputs ?? {})
   if (!checked.ok) {
     throw new GantryError('VALIDATION_FAILED', `inputs do not match the input schema of '${abilityId}'`, {

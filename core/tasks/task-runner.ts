@@ -12,8 +12,7 @@ import { createTaskClaimer } from '../cluster/task-claimer.js'
 import type { ClusterCoordination } from '../cluster/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
-import type { MediaStore } from '../media/media-store.js'
-import { hasMediaRefs, offloadPayload, restorePayload } from '../media/offload-inputs.js'
+import { hasMediaRefs, type InputOffload } from '../media/offload-inputs.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
 import { toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
@@ -27,8 +26,8 @@ import { reclaimTasks, recoverTasks } from './task-recovery.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 export interface TaskRunnerDeps extends CallRunnerDeps {
-  /** Where large inline media of accepted tasks are kept. */
-  mediaStore?: MediaStore
+  /** Keeps large inline media of accepted tasks in the media store, and reads them back. */
+  inputMedia?: InputOffload
   definitions(): DefinitionSet
   providers: ProviderCatalog
   /** Called when a callback delivery was queued, so it goes out at once. */
@@ -132,8 +131,8 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const cached = prepared.get(task.id)
     if (cached && cached.version === deps.definitions().version) return prepareFor(task)
     const payload =
-      deps.mediaStore && hasMediaRefs(task.payload)
-        ? await restorePayload(task.payload, deps.mediaStore)
+      deps.inputMedia && hasMediaRefs(task.payload)
+        ? await deps.inputMedia.restore(task.id, task.payload)
         : task.payload
     return prepareFor(task, payload)
   }
@@ -399,7 +398,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       // the estimate is held in the same write as the task (402 when the wallet cannot cover it)
       const holdPoints = prepareFor(task).estimate.hold
       // large inline media go to the media store; the stored task keeps references
-      if (deps.mediaStore) task.payload = await offloadPayload(task.payload, deps.mediaStore)
+      if (deps.inputMedia) task.payload = await deps.inputMedia.offload(task.id, task.payload)
       await store.tasks.insert(task, { idempotency, holdPoints })
       if (holdPoints > 0) await credits.announceHold(task, holdPoints)
       bus.emit('task.queued', { taskId: task.id, abilityId: task.abilityId, userId: task.userId })

@@ -3,6 +3,7 @@
  * behind a load balancer: a media link or a large input stored by one node must
  * be found by any other. Runs when GANTRY_TEST_PG names a database.
  */
+import { randomUUID } from 'node:crypto'
 import sharp from 'sharp'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
@@ -81,6 +82,50 @@ describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG
     const done = await waitForTask(b, submitted.body.id)
     expect(done.status).toBe('succeeded')
     expect(JSON.parse(done.resultPayload.texts[0]).picture).toBe(picture)
+  })
+
+  it("resolves only references Gantry wrote: bob's copy of alice's is refused, one forged into the store fails its task", async () => {
+    const files = {
+      'a.yaml':
+        'kind: Executor\nid: viewer\nprovider: mock\n---\nkind: Ability\nid: look\nexecutor: viewer\n',
+    }
+    const picture = `data:image/png;base64,${Buffer.alloc(8192, 'alice-private').toString('base64')}`
+    const a = await node(files)
+    const b = await node(files)
+    const alice = a.token('alice')
+    const submitted = await a.api('/api/ability-tasks', {
+      token: alice,
+      body: { abilityId: 'look', inputs: { picture } },
+    })
+    const done = await waitForTask(a, submitted.body.id, undefined, undefined, alice)
+    expect(done.status).toBe('succeeded')
+    const ref: string = done.inputs.picture
+    expect(ref).toMatch(/^gantry-media:data:[0-9a-f]{64}\.png:/)
+    const bob = b.token('bob')
+    const copied = await b.api('/api/ability-tasks', {
+      token: bob,
+      body: { abilityId: 'look', inputs: { picture: ref } },
+    })
+    expect(copied.status).toBe(400)
+    expect(copied.body.error.code).toBe('VALIDATION_FAILED')
+    // written straight into the shared store, as a tampered record would be: whichever node claims it refuses it
+    const forged = {
+      id: randomUUID(),
+      seq: 0,
+      abilityId: 'look',
+      executorId: 'viewer',
+      userId: 'bob',
+      status: 'queued' as const,
+      priority: 0,
+      progress: 0,
+      attempts: 0,
+      payload: { inputs: { picture: ref }, executorId: 'viewer' },
+      createdAt: Date.now(),
+    }
+    await b.gantry.store.tasks.insert(forged)
+    const ended = await waitForTask(a, forged.id)
+    expect(ended).toMatchObject({ status: 'failed', errorCode: 'VALIDATION_FAILED', resultPayload: null })
+    expect(ended.errorMessage).toContain('gantry-media: reference Gantry did not write for it')
   })
 
   it('still serves, after a node moves onto the database, the media its data dir kept from before', async () => {

@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import { GantryError } from '../../errors.js'
+import { refuseMediaRefs } from '../../media/input-refs.js'
 import type { Caller } from '../../run/types.js'
 import type { Store } from '../../store/types.js'
 import { InFlightKeys, readIdempotencyKey } from '../../tasks/idempotency.js'
@@ -45,6 +46,8 @@ export function jobRoutes(deps: JobRoutesDeps) {
         throw new GantryError('VALIDATION_FAILED', 'callbackUrl must be a string')
       await assertCallbackAllowed(callbackUrl, deps.allowPrivateCallbacks)
     }
+    // only Gantry writes media references; params reach step inputs
+    refuseMediaRefs(params, 'params')
     const input = { caller, workflowId: c.req.param('id'), projectId, params, callbackUrl, callbackHeaders }
     const answer = (job: WorkflowJob) => view(job).then((shown) => c.json({ jobId: job.id, job: shown }, 202))
     const job = await idempotent({
