@@ -9,15 +9,19 @@ export function resultView(result) {
   if (!result) return h('p', { class: 'notice notice-empty' }, 'No result yet.')
   const media = [
     ...(result.images ?? []).map((m) =>
-      h(
-        'a',
-        { href: m.url, target: '_blank', rel: 'noopener' },
-        h('img', { src: m.url, alt: 'result image', loading: 'lazy', width: m.width, height: m.height }),
+      linked(m, (href) =>
+        h(
+          'a',
+          { href, target: '_blank', rel: 'noopener' },
+          h('img', { src: href, alt: 'result image', loading: 'lazy', width: m.width, height: m.height }),
+        ),
       ),
     ),
-    ...(result.videos ?? []).map((m) => h('video', { src: m.url, controls: true, preload: 'metadata' })),
+    ...(result.videos ?? []).map((m) =>
+      linked(m, (href) => h('video', { src: href, controls: true, preload: 'metadata' })),
+    ),
     ...(result.assets ?? []).map((m) =>
-      h('a', { href: m.url, target: '_blank', rel: 'noopener' }, m.mimeType ?? 'asset'),
+      linked(m, (href) => h('a', { href, target: '_blank', rel: 'noopener' }, m.mimeType ?? 'asset')),
     ),
   ]
   const texts = (result.texts ?? []).map((t) => h('pre', { class: 'result-text' }, t))
@@ -44,6 +48,29 @@ export function resultView(result) {
     texts,
     h('details', {}, h('summary', {}, 'Raw JSON'), json(result)),
   )
+}
+
+/**
+ * Where a media item may be linked from the page: Gantry's own `/media/` links, http(s) URLs and
+ * data: URLs of images, video or audio. Anything else (`javascript:`, a url that is no string) is
+ * no link at all, whatever an older stored result holds.
+ * @example
+ * mediaHref('javascript:alert(1)') // undefined
+ */
+export function mediaHref(url) {
+  if (typeof url !== 'string') return undefined
+  if (url.startsWith('/media/') || /^data:(image|video|audio)\//i.test(url)) return url
+  try {
+    const { protocol } = new URL(url)
+    return protocol === 'http:' || protocol === 'https:' ? url : undefined
+  } catch {
+    return undefined
+  }
+}
+
+function linked(item, render) {
+  const href = mediaHref(typeof item === 'string' ? item : item?.url)
+  return href ? render(href) : h('span', { class: 'hint' }, 'media with no usable link')
 }
 
 function fact(term, value) {

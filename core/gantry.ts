@@ -124,6 +124,7 @@ export async function createGantry(
     links: mediaLinks,
     maxBytes: config.mediaMaxBytes,
     allowPrivate: config.allowPrivateCallbacks,
+    log,
   })
   // in a cluster only the leader delivers callbacks; the others tell it one was queued
   const deliveryQueued = () => (node ? node.deliveryQueued() : callbacks.kick())

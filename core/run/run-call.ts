@@ -126,7 +126,8 @@ export async function executeAttempt(
   if (reply.ok && reply.result && deps.media) {
     try {
       const hosts = Array.isArray(call.config.mediaHosts) ? call.config.mediaHosts.map(String) : []
-      reply = { ...reply, result: await deps.media.keepResult(reply.result, hosts) }
+      const context = { abilityId: call.ability.id, callId }
+      reply = { ...reply, result: await deps.media.keepResult(reply.result, hosts, context) }
     } catch (err) {
       const message = (err as Error).message
       reply = { ok: false, error: { code: 'PROVIDER_ERROR', message, retryable: true } }
