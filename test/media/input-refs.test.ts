@@ -28,6 +28,8 @@ steps:
 `,
 }
 const env = { GANTRY_SHUTDOWN_GRACE: '50ms' }
+/** How long a test waits for a task: generous, for a busy machine; a passing run does not wait it out. */
+const PATIENCE = 30_000
 /** Alice's private upload: big enough to be kept in the media store rather than the journal. */
 const secretPicture = `data:image/png;base64,${Buffer.alloc(8192, 'alice-private').toString('base64')}`
 
@@ -60,7 +62,7 @@ describe('gantry-media: references', () => {
       body: { abilityId: 'look', inputs: { picture: secretPicture } },
     })
     expect(res.status).toBe(202)
-    const done = await waitForTask(g, res.body.id, undefined, undefined, alice)
+    const done = await waitForTask(g, res.body.id, undefined, PATIENCE, alice)
     expect(done.status).toBe('succeeded')
     const ref: string = done.inputs.picture
     expect(ref).toMatch(/^gantry-media:data:[0-9a-f]{64}\.png/)
@@ -92,7 +94,7 @@ describe('gantry-media: references', () => {
     // nothing of bob's was accepted, nothing of alice's reached him
     expect((await g.api('/api/ability-tasks', { token: bob })).body.items).toEqual([])
     expect((await g.api('/api/workflow-jobs', { token: bob })).body.items).toEqual([])
-  })
+  }, 90_000)
 
   it('forged into a stored task are not resolved: the task fails and says why, after a restart', async () => {
     g = await startGantry({ files, env })
@@ -107,10 +109,10 @@ describe('gantry-media: references', () => {
     await g.stop({ keep: true })
     g = await startGantry({ root, env })
     for (const task of [copied, bare]) {
-      const ended = await waitForTask(g, task.id)
+      const ended = await waitForTask(g, task.id, undefined, PATIENCE)
       expect(ended).toMatchObject({ status: 'failed', errorCode: 'VALIDATION_FAILED' })
       expect(ended.errorMessage).toContain('gantry-media: reference Gantry did not write for it')
       expect(ended.resultPayload).toBeNull()
     }
-  })
+  }, 90_000)
 })

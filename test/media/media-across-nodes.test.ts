@@ -97,7 +97,7 @@ describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG
       token: alice,
       body: { abilityId: 'look', inputs: { picture } },
     })
-    const done = await waitForTask(a, submitted.body.id, undefined, undefined, alice)
+    const done = await waitForTask(a, submitted.body.id, undefined, 30_000, alice)
     expect(done.status).toBe('succeeded')
     const ref: string = done.inputs.picture
     expect(ref).toMatch(/^gantry-media:data:[0-9a-f]{64}\.png:/)
@@ -123,10 +123,10 @@ describe.skipIf(!PG_URL)('media shared by the nodes of a cluster (GANTRY_TEST_PG
       createdAt: Date.now(),
     }
     await b.gantry.store.tasks.insert(forged)
-    const ended = await waitForTask(a, forged.id)
+    const ended = await waitForTask(a, forged.id, undefined, 30_000)
     expect(ended).toMatchObject({ status: 'failed', errorCode: 'VALIDATION_FAILED', resultPayload: null })
     expect(ended.errorMessage).toContain('gantry-media: reference Gantry did not write for it')
-  })
+  }, 90_000)
 
   it('still serves, after a node moves onto the database, the media its data dir kept from before', async () => {
     const png = await square('#c63', 8)

@@ -75,7 +75,7 @@ config: { output: { images: ${JSON.stringify([...HOSTILE, dataPng])}, videos: ${
 `,
       },
     })
-  })
+  }, 60_000)
   afterAll(async () => {
     await g.stop()
     await new Promise((r) => server.close(r))
@@ -105,11 +105,11 @@ config: { output: { images: ${JSON.stringify([...HOSTILE, dataPng])}, videos: ${
     expect(Object.keys(sync.body.images[0]).sort()).toEqual(['mimeType', 'url'])
     expect(JSON.stringify(sync.body).length).toBeLessThan(10_000)
     const submitted = await g.api('/api/ability-tasks', { body: { abilityId: 'big-string' } })
-    const task = await waitForTask(g, submitted.body.id)
+    const task = await waitForTask(g, submitted.body.id, undefined, 30_000)
     expect(task.status).toBe('succeeded')
     expect(Object.keys(task.resultPayload.images[0]).sort()).toEqual(['mimeType', 'url'])
     expect(JSON.stringify(task).length).toBeLessThan(10_000)
-  })
+  }, 60_000)
 
   it('drops every item whose url is not an http(s), media data: or own signed link, and keeps the rest', async () => {
     const res = await g.api('/api/abilities/hostile/invoke', { body: {} })
