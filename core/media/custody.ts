@@ -2,7 +2,8 @@
  * Media custody: provider results often expire (some platforms delete them
  * after an hour), so every image, video or asset of a successful call is
  * copied into Gantry's media store. The item's `url` becomes Gantry's own
- * signed link and `sourceUrl` keeps the provider's.
+ * signed link and `sourceUrl` keeps the provider's. An item may be a bare URL
+ * string; one that is no media URL at all is dropped (see checkItem).
  */
 import { request } from 'undici'
 import { createPinnedAgent } from '../callbacks/pinned-agent.js'

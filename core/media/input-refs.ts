@@ -46,8 +46,6 @@ export function createInputRefs(secret: string) {
   }
 }
 
-export type InputRefs = ReturnType<typeof createInputRefs>
-
 /**
  * Refuses (400) any string in `value` that starts with `gantry-media:`, at any depth: only
  * Gantry writes references. Walks without recursion, so deep nesting cannot overflow the stack.
