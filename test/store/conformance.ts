@@ -21,6 +21,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
 import type { LedgerEntry } from '../../core/ledger/types.js'
 import type { InvocationLog, Page, Store } from '../../core/store/types.js'
+import { idempotencyScope } from '../../core/tasks/idempotency.js'
 import type { AbilityTask, IdempotencyRecord, TaskStatus } from '../../core/tasks/types.js'
 import type { WorkflowJob } from '../../core/workflows/types.js'
 
@@ -482,6 +483,13 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         expect(await store.idempotency.get('alice:key-2')).toEqual(forJob)
         // the task it answered for stays
         expect(await store.tasks.get('t1')).toBeDefined()
+      })
+
+      it('scopes made by idempotencyScope are stored as they are, and two users never share one', async () => {
+        const mine = makeIdempotency(idempotencyScope('a', 'b:c'), { taskId: 't1' })
+        await store.tasks.insert(makeTask('t1'), { idempotency: mine })
+        expect(await store.idempotency.get(idempotencyScope('a', 'b:c'))).toEqual(mine)
+        expect(await store.idempotency.get(idempotencyScope('a:b', 'c'))).toBeUndefined()
       })
     })
 
