@@ -59,13 +59,11 @@ export function finalPrice(
   return { ...estimate, points: round(breakdown.reduce((sum, line) => sum + line.points, 0)), breakdown }
 }
 
-/** What is charged: the final price, capped at the hold unless the ability allows more (then at what the wallet can cover). */
-export function chargeFor(
-  pricing: Pricing | undefined,
-  final: number,
-  hold: number,
-  availableBeyondHold: number,
-): number {
-  if (final <= hold) return final
-  return pricing?.allowOverEstimate ? Math.min(final, hold + Math.max(0, availableBeyondHold)) : hold
+/**
+ * What a settle is asked to charge: the final price, capped at the hold unless
+ * the ability allows more. How much more the wallet covers is the store's to
+ * decide, under the wallet's lock (`settlementOf`), never read beforehand.
+ */
+export function chargeFor(pricing: Pricing | undefined, final: number, hold: number): number {
+  return pricing?.allowOverEstimate ? final : Math.min(final, hold)
 }

@@ -69,7 +69,11 @@ export interface TaskInsertExtras {
 /** What is written with a task's change, in the same atomic step. */
 export interface TaskSaveExtras {
   deliveries?: CallbackDelivery[]
-  /** Closes the task's hold: this much charged, the rest released. */
+  /**
+   * Closes the task's hold: this much charged, the rest released; beyond the hold
+   * only as far as the wallet covers, and the task's `resultPayload.cost` then
+   * says what was charged (the task passed in is changed to match).
+   */
   charge?: number
 }
 
@@ -131,7 +135,7 @@ export interface LedgerRepository {
   ): Promise<LedgerEntry>
   /** A hold on its own (a sync call); none for 0 points; INSUFFICIENT_CREDITS if the wallet cannot cover it. */
   hold(userId: string, holdKey: string, points: number): Promise<LedgerEntry | undefined>
-  /** Closes a hold: `charge` committed, the rest released. Nothing when it is already closed. */
+  /** Closes a hold: `charge` committed, the rest released; beyond the hold only as far as the wallet covers. Nothing when it is already closed. */
   settle(holdKey: string, charge: number): Promise<LedgerEntry[]>
   openHolds(): Promise<OpenHold[]>
   /** Recomputes every wallet from its entries; where an entry's recorded wallet (or the cached one) differs. */

@@ -660,6 +660,20 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         expect(await store.ledger.verify()).toEqual([])
       })
 
+      it('a charge beyond the hold stops at what the wallet covers, and the task says what it cost', async () => {
+        await store.ledger.grant('alice', 30, 'welcome', 'admin')
+        const task = makeTask('t1')
+        await store.tasks.insert(task, { holdPoints: 10 })
+        const ended = changed(task, {
+          status: 'succeeded' as const,
+          resultPayload: { cost: { points: 65 } } as never,
+        })
+        expect(await store.tasks.save(ended, { attempts: 0 }, { charge: 65 })).toBe(true)
+        expect(await store.ledger.wallet('alice')).toMatchObject({ balance: 0, frozen: 0 })
+        expect((await store.tasks.get('t1'))?.resultPayload?.cost).toEqual({ points: 30 })
+        expect(await store.ledger.verify()).toEqual([])
+      })
+
       it('settling a hold twice changes nothing', async () => {
         await store.ledger.grant('alice', 50, 'welcome', 'admin')
         const task = makeTask('t1')

@@ -104,12 +104,15 @@ export class LowdbLedgerRepository implements LedgerRepository {
     return this.stage(userId, 'hold', points, { holdKey, taskId })
   }
 
-  /** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment. Nothing if already closed. */
+  /** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment as far as the wallet covers. Nothing if already closed. */
   stageSettle(holdKey: string, charge: number): LedgerEntry[] {
     const hold = this.holds.get(holdKey)
     if (!hold) return []
     const link = { holdKey, taskId: hold.taskId }
-    return settlementOf(hold.points, charge).map(({ kind, points, reason }) =>
+    const wallet = this.wallets.get(hold.userId) ?? { balance: 0, frozen: 0 }
+    // staged synchronously: no other settle can spend what this one counts on
+    const available = round(wallet.balance - wallet.frozen)
+    return settlementOf(hold.points, charge, available).map(({ kind, points, reason }) =>
       this.stage(hold.userId, kind, points, { ...link, ...(reason ? { reason } : {}) }),
     )
   }
