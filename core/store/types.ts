@@ -33,6 +33,8 @@ export interface InvocationLog {
   raw: unknown
   errorCode?: string
   errorDetail?: string
+  /** Why the provider's usage figures were not priced: the call was charged its estimate. */
+  usageRefused?: string
   createdAt: string
 }
 
