@@ -22,12 +22,21 @@ export function grantPoints(points: unknown): number {
   return points
 }
 
-/** Refused inside the wallet's lock, so two grants at once cannot pass it together. */
-export const balanceLimit = (balance: number, points: number) =>
-  new GantryError('BALANCE_LIMIT', `a balance may not exceed ${MAX_BALANCE} points; this one is ${balance}`, {
-    status: 409,
-    details: { balance, points, max: MAX_BALANCE },
-  })
+/**
+ * What a store checks before a grant (or adjustment) lands, with the wallet
+ * locked so two grants at once cannot pass together: a finite amount, and a
+ * balance that stays within MAX_BALANCE (409 BALANCE_LIMIT).
+ */
+export function checkGrant(balance: number, points: number): void {
+  if (!Number.isFinite(points)) throw new GantryError('VALIDATION_FAILED', 'points must be a finite number')
+  if (points > 0 && balance + points > MAX_BALANCE) {
+    throw new GantryError(
+      'BALANCE_LIMIT',
+      `a balance may not exceed ${MAX_BALANCE} points; this one is ${balance}`,
+      { status: 409, details: { balance, points, max: MAX_BALANCE } },
+    )
+  }
+}
 
 /** Whether a computed price is one a wallet could pay: a number, 0 or more, within MAX_BALANCE. */
 export const priceInRange = (points: number) =>

@@ -127,7 +127,7 @@ export interface LedgerRepository {
   wallet(userId: string): Promise<Wallet>
   /** Newest first; all users' entries when `userId` is absent. */
   list(query: { userId?: string; limit: number; cursor?: string }): Promise<Page<LedgerEntry>>
-  /** An admin's grant (or signed adjustment). */
+  /** An admin's grant (or signed adjustment); BALANCE_LIMIT (409) when it would take the balance past MAX_BALANCE. */
   grant(
     userId: string,
     points: number,

@@ -19,6 +19,7 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
+import { MAX_BALANCE } from '../../core/ledger/limits.js'
 import type { LedgerEntry } from '../../core/ledger/types.js'
 import type { InvocationLog, Page, Store } from '../../core/store/types.js'
 import { idempotencyScope } from '../../core/tasks/idempotency.js'
@@ -526,6 +527,15 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           expect.objectContaining({ kind: 'adjust', points: -30, balance: 70, frozen: 0 }),
           entry,
         ])
+      })
+
+      it('a grant that would take a balance past MAX_BALANCE throws BALANCE_LIMIT and changes nothing', async () => {
+        await store.ledger.grant('alice', MAX_BALANCE - 1, 'welcome', 'admin')
+        await expect(store.ledger.grant('alice', 2, 'more', 'admin')).rejects.toMatchObject({
+          code: 'BALANCE_LIMIT',
+        })
+        expect((await store.ledger.wallet('alice')).balance).toBe(MAX_BALANCE - 1)
+        expect(await entries('alice')).toHaveLength(1)
       })
 
       it('a task inserted with holdPoints freezes them and records a hold entry', async () => {

@@ -1,3 +1,4 @@
+import { checkGrant } from '../../ledger/limits.js'
 import { insufficientCredits, LedgerAudit, settlementOf } from '../../ledger/rules.js'
 import {
   applyEntry,
@@ -64,6 +65,9 @@ export class LowdbLedgerRepository implements LedgerRepository {
     actor: string,
     kind: 'grant' | 'adjust' = 'grant',
   ) {
+    // checked and staged with nothing in between: two grants at once cannot pass the limit together
+    const { balance } = this.wallets.get(userId) ?? { balance: 0 }
+    checkGrant(balance, points)
     const entry = this.stage(userId, kind, points, { reason, actor })
     await this.commit([entry])
     return entry
