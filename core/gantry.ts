@@ -207,7 +207,7 @@ export async function createGantry(
     [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
   )
   let shuttingDown = false
-  const runner: CallRunnerDeps = { scheduler: slots, pool, store, bus, media }
+  const runner: CallRunnerDeps = { scheduler: slots, pool, store, bus, media, log }
   const app = createApp({
     definitions: currentDefinitions,
     providers,

@@ -4,6 +4,8 @@ import type { PreparedCall } from '../run/prepare-call.js'
 import type { AbilityInvokeResponse, Caller } from '../run/types.js'
 import type { Store } from '../store/types.js'
 import { chargeFor } from './pricing.js'
+import { chargedBy } from './rules.js'
+import { round } from './types.js'
 
 /**
  * The sync invoke follows the tasks' rules: the estimate is held before the
@@ -28,13 +30,16 @@ export async function chargeSyncCall(
     return response
   } finally {
     if (held) {
-      const wallet = await deps.store.ledger.wallet(caller.id)
       const price = response?.status === 'succeeded' ? response.cost.points : 0
-      const charge = chargeFor(call.ability.pricing, price, points, wallet.available)
-      if (response) response.cost = { points: charge }
-      await deps.store.ledger.settle(holdKey, charge)
-      if (charge > 0) await announce(deps, caller.id, 'committed', Math.min(charge, points))
-      if (charge < points) await announce(deps, caller.id, 'released', points - charge)
+      // beyond the hold, the store charges only what the wallet covers when it settles
+      const settled = await deps.store.ledger.settle(holdKey, chargeFor(call.ability.pricing, price, points))
+      const charged = chargedBy(settled)
+      if (response) response.cost = { points: charged }
+      // nothing settled: the hold was closed elsewhere (a sweep), and announced there
+      if (settled.length && charged > 0)
+        await announce(deps, caller.id, 'committed', Math.min(charged, points))
+      if (settled.length && charged < points)
+        await announce(deps, caller.id, 'released', round(points - charged))
     }
   }
 }

@@ -11,19 +11,45 @@ export const insufficientCredits = (required: number, available: number) =>
     details: { required, available },
   })
 
-/** The entries that close a hold of `held` points when `charge` is spent. */
+/**
+ * The entries that close a hold of `held` points when `charge` is spent. Beyond
+ * the hold (when the ability allows it) only as far as `available` (the
+ * wallet's, this hold still frozen) covers: a balance never goes below zero.
+ * Stores call it with the wallet locked, so concurrent settles see each other.
+ */
 export function settlementOf(
   held: number,
   charge: number,
+  available: number,
 ): { kind: LedgerKind; points: number; reason?: string }[] {
-  const spent = round(Math.max(0, charge))
+  // a charge that is not a number never reaches the ledger: the hold is spent, no more
+  const wanted = Number.isFinite(charge) ? round(Math.max(0, charge)) : held
+  const spent = Math.min(wanted, round(held + Math.max(0, available)))
   const entries: { kind: LedgerKind; points: number; reason?: string }[] = []
   if (spent > 0) entries.push({ kind: 'commit', points: Math.min(spent, held) })
   if (spent < held) entries.push({ kind: 'release', points: round(held - spent) })
-  // beyond the hold (allowed by the ability): the excess comes off the balance
+  // beyond the hold: the excess comes off the balance
   if (spent > held)
     entries.push({ kind: 'adjust', points: -round(spent - held), reason: 'usage beyond the hold' })
   return entries
+}
+
+/** What a settlement charged: its commit and any adjustment beyond the hold. */
+export function chargedBy(entries: Pick<LedgerEntry, 'kind' | 'points'>[]): number {
+  let charged = 0
+  for (const e of entries) {
+    if (e.kind === 'commit') charged += e.points
+    else if (e.kind === 'adjust') charged -= e.points
+  }
+  return round(charged)
+}
+
+/**
+ * A task's response says what its settlement charged, which is less than asked
+ * when the wallet could not cover usage beyond the hold. Written with the settlement.
+ */
+export function noteCharged(task: { resultPayload?: { cost: { points: number } } }, settled: LedgerEntry[]) {
+  if (settled.length && task.resultPayload) task.resultPayload.cost = { points: chargedBy(settled) }
 }
 
 type Balances = { balance: number; frozen: number }

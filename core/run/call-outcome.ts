@@ -18,6 +18,7 @@ export function buildLog(
 ): InvocationLog {
   const failure: WorkerFailure | undefined = reply.ok ? undefined : reply.error
   const { imageUrl, imageBase64, images, metadata, executorId } = call.payload
+  const final = reply.ok ? finalPrice(call.ability.pricing, call.estimate, reply.result?.usage) : undefined
   return {
     logId: randomUUID(),
     abilityId: call.ability.id,
@@ -27,7 +28,8 @@ export function buildLog(
     attempt,
     status: reply.ok ? 'succeeded' : 'failed',
     durationMs,
-    cost: { points: reply.ok ? priceOf(call, reply) : 0 },
+    cost: { points: final?.points ?? 0 },
+    ...(final?.usageRefused ? { usageRefused: final.usageRefused } : {}),
     request: summarizeForLog(
       { inputs: call.inputs, imageUrl, imageBase64, images, metadata, executorId },
       call.secrets,

@@ -19,6 +19,7 @@ export interface CallRunnerDeps {
   bus: EventBus
   /** Copies result media into Gantry's store (absent: results are passed on as the provider gave them). */
   media?: MediaCustody
+  log?(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
 }
 
 export interface AttemptOptions {
@@ -146,6 +147,14 @@ function recordAttempt(
   durationMs: number,
 ): AttemptOutcome {
   const log = buildLog(call, opts.caller.id, opts.taskId, reply, attempt, durationMs)
+  if (log.usageRefused) {
+    deps.log?.('warn', 'provider usage refused; the call costs its estimate', {
+      abilityId: log.abilityId,
+      logId: log.logId,
+      taskId: log.taskId,
+      reason: log.usageRefused,
+    })
+  }
   const logWritten = deps.store.logs.append(log).then(() =>
     deps.bus.emit('ability-log.created', {
       logId: log.logId,

@@ -33,6 +33,8 @@ export interface InvocationLog {
   raw: unknown
   errorCode?: string
   errorDetail?: string
+  /** Why the provider's usage figures were not priced: the call was charged its estimate. */
+  usageRefused?: string
   createdAt: string
 }
 
@@ -69,7 +71,11 @@ export interface TaskInsertExtras {
 /** What is written with a task's change, in the same atomic step. */
 export interface TaskSaveExtras {
   deliveries?: CallbackDelivery[]
-  /** Closes the task's hold: this much charged, the rest released. */
+  /**
+   * Closes the task's hold: this much charged, the rest released; beyond the hold
+   * only as far as the wallet covers, and the task's `resultPayload.cost` then
+   * says what was charged (the task passed in is changed to match).
+   */
   charge?: number
 }
 
@@ -121,7 +127,7 @@ export interface LedgerRepository {
   wallet(userId: string): Promise<Wallet>
   /** Newest first; all users' entries when `userId` is absent. */
   list(query: { userId?: string; limit: number; cursor?: string }): Promise<Page<LedgerEntry>>
-  /** An admin's grant (or signed adjustment). */
+  /** An admin's grant (or signed adjustment); BALANCE_LIMIT (409) when it would take the balance past MAX_BALANCE. */
   grant(
     userId: string,
     points: number,
@@ -131,7 +137,7 @@ export interface LedgerRepository {
   ): Promise<LedgerEntry>
   /** A hold on its own (a sync call); none for 0 points; INSUFFICIENT_CREDITS if the wallet cannot cover it. */
   hold(userId: string, holdKey: string, points: number): Promise<LedgerEntry | undefined>
-  /** Closes a hold: `charge` committed, the rest released. Nothing when it is already closed. */
+  /** Closes a hold: `charge` committed, the rest released; beyond the hold only as far as the wallet covers. Nothing when it is already closed. */
   settle(holdKey: string, charge: number): Promise<LedgerEntry[]>
   openHolds(): Promise<OpenHold[]>
   /** Recomputes every wallet from its entries; where an entry's recorded wallet (or the cached one) differs. */

@@ -17,8 +17,13 @@ export function readIdempotencyKey(header: string | undefined): string | undefin
   return header
 }
 
-/** Keys belong to a user: the same key from two users is two keys. */
-export const idempotencyScope = (userId: string, key: string) => `${userId}\u0000${key}`
+/**
+ * Keys belong to a user: the same key from two users is two keys. The user id's
+ * length leads, so no pair of user and key spells another pair's scope (user
+ * `a` with key `b:c` is not user `a:b` with key `c`), and nothing in it is a
+ * character a store cannot hold (PostgreSQL text refuses NUL).
+ */
+export const idempotencyScope = (userId: string, key: string) => `${userId.length}:${userId}:${key}`
 
 /** The request's fingerprint: the same body (keys in any order) gives the same one. */
 export function fingerprint(route: string, body: unknown): string {

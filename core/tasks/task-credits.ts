@@ -40,13 +40,13 @@ export function createTaskCredits(store: Store, bus: EventBus) {
       if (released > 0) announce(after, task.id, 'released', released)
     },
 
-    /** What a successful call costs the wallet: its final price, capped at the hold unless the ability allows more. */
-    async chargeOf(task: AbilityTask, call: PreparedCall, reply: WorkerReply): Promise<number> {
-      // a free ability has no hold and nothing to charge: no wallet read
+    /**
+     * What a successful call asks of the wallet: its final price, capped at the hold unless
+     * the ability allows more. The store caps what goes beyond the hold, under the wallet's lock.
+     */
+    chargeOf(call: PreparedCall, reply: WorkerReply): number {
       if (!call.ability.pricing) return 0
-      const price = priceOf(call, reply)
-      const wallet = await store.ledger.wallet(task.userId)
-      return chargeFor(call.ability.pricing, price, call.estimate.hold, wallet.available)
+      return chargeFor(call.ability.pricing, priceOf(call, reply), call.estimate.hold)
     },
   }
 }

@@ -280,7 +280,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /** After an attempt: the end state, or queued again for a retry. Returns the task to go on with. */
   async function settle(task: AbilityTask, call: PreparedCall, reply: WorkerReply, logId: string) {
-    const charge = reply.ok ? await credits.chargeOf(task, call, reply) : 0
+    const charge = reply.ok ? credits.chargeOf(call, reply) : 0
     const response = toResponse(
       call,
       reply,

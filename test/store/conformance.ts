@@ -19,8 +19,10 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
+import { MAX_BALANCE } from '../../core/ledger/limits.js'
 import type { LedgerEntry } from '../../core/ledger/types.js'
 import type { InvocationLog, Page, Store } from '../../core/store/types.js'
+import { idempotencyScope } from '../../core/tasks/idempotency.js'
 import type { AbilityTask, IdempotencyRecord, TaskStatus } from '../../core/tasks/types.js'
 import type { WorkflowJob } from '../../core/workflows/types.js'
 
@@ -483,6 +485,13 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         // the task it answered for stays
         expect(await store.tasks.get('t1')).toBeDefined()
       })
+
+      it('scopes made by idempotencyScope are stored as they are, and two users never share one', async () => {
+        const mine = makeIdempotency(idempotencyScope('a', 'b:c'), { taskId: 't1' })
+        await store.tasks.insert(makeTask('t1'), { idempotency: mine })
+        expect(await store.idempotency.get(idempotencyScope('a', 'b:c'))).toEqual(mine)
+        expect(await store.idempotency.get(idempotencyScope('a:b', 'c'))).toBeUndefined()
+      })
     })
 
     describe('ledger', () => {
@@ -518,6 +527,15 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           expect.objectContaining({ kind: 'adjust', points: -30, balance: 70, frozen: 0 }),
           entry,
         ])
+      })
+
+      it('a grant that would take a balance past MAX_BALANCE throws BALANCE_LIMIT and changes nothing', async () => {
+        await store.ledger.grant('alice', MAX_BALANCE - 1, 'welcome', 'admin')
+        await expect(store.ledger.grant('alice', 2, 'more', 'admin')).rejects.toMatchObject({
+          code: 'BALANCE_LIMIT',
+        })
+        expect((await store.ledger.wallet('alice')).balance).toBe(MAX_BALANCE - 1)
+        expect(await entries('alice')).toHaveLength(1)
       })
 
       it('a task inserted with holdPoints freezes them and records a hold entry', async () => {
@@ -649,6 +667,20 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         expect(kinds).toContainEqual(['commit', 10])
         expect(kinds).toContainEqual(['adjust', -4])
         expect(kinds.filter(([k]) => k === 'release')).toEqual([])
+        expect(await store.ledger.verify()).toEqual([])
+      })
+
+      it('a charge beyond the hold stops at what the wallet covers, and the task says what it cost', async () => {
+        await store.ledger.grant('alice', 30, 'welcome', 'admin')
+        const task = makeTask('t1')
+        await store.tasks.insert(task, { holdPoints: 10 })
+        const ended = changed(task, {
+          status: 'succeeded' as const,
+          resultPayload: { cost: { points: 65 } } as never,
+        })
+        expect(await store.tasks.save(ended, { attempts: 0 }, { charge: 65 })).toBe(true)
+        expect(await store.ledger.wallet('alice')).toMatchObject({ balance: 0, frozen: 0 })
+        expect((await store.tasks.get('t1'))?.resultPayload?.cost).toEqual({ points: 30 })
         expect(await store.ledger.verify()).toEqual([])
       })
 

@@ -1,17 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachStore } from '../each-store.js'
 import { startGantry, type TestGantry } from '../helpers.js'
 
 const DEFS =
   'kind: Executor\nid: m\nprovider: mock\nmaxConcurrency: 4\n---\nkind: Ability\nid: echo\nname: Echo\nexecutor: m\n'
 
-describe('Idempotency-Key on task submits', () => {
+describeEachStore('Idempotency-Key on task submits', (env) => {
   let g: TestGantry
   const submit = (key: string, body: object, token?: string) =>
     g.api('/api/ability-tasks', { body, headers: { 'idempotency-key': key }, ...(token ? { token } : {}) })
   const count = async (token: string) =>
     (await g.api('/api/ability-tasks?limit=200', { token })).body.items.length
   beforeAll(async () => {
-    g = await startGantry({ files: { 'defs.yaml': DEFS } })
+    g = await startGantry({ files: { 'defs.yaml': DEFS }, env })
   })
   afterAll(() => g.stop())
 
@@ -64,7 +65,7 @@ describe('Idempotency-Key on task submits', () => {
     const first = await submit('after-restart', { abilityId: 'echo', inputs: { z: 1 } }, ivan)
     const root = g.root
     await g.stop({ keep: true })
-    g = await startGantry({ root })
+    g = await startGantry({ root, env })
     const again = await submit('after-restart', { abilityId: 'echo', inputs: { z: 1 } }, ivan)
     expect(again.status).toBe(202)
     expect(again.body.id).toBe(first.body.id)

@@ -2,6 +2,7 @@ import { Hono } from 'hono'
 import type { DefinitionSet } from '../../definitions/types.js'
 import { GantryError } from '../../errors.js'
 import type { EventBus } from '../../events/bus.js'
+import { grantPoints } from '../../ledger/limits.js'
 import { estimatePrice } from '../../ledger/pricing.js'
 import type { Store } from '../../store/types.js'
 import { requireAdmin } from '../auth.js'
@@ -56,11 +57,8 @@ export function creditRoutes(deps: CreditRoutesDeps) {
     )
     .post('/admin/wallets/:userId/grant', requireAdmin, async (c) => {
       const body = await readJsonObject(c)
-      const points = body.points
+      const points = grantPoints(body.points)
       const reason = typeof body.reason === 'string' ? body.reason.trim() : ''
-      if (typeof points !== 'number' || !Number.isFinite(points) || points <= 0) {
-        throw new GantryError('VALIDATION_FAILED', 'points must be a positive number')
-      }
       if (!reason) throw new GantryError('VALIDATION_FAILED', 'a grant needs a reason')
       const userId = c.req.param('userId')
       const entry = await deps.store.ledger.grant(userId, points, reason, c.get('caller').id)

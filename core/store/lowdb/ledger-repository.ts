@@ -1,3 +1,4 @@
+import { checkGrant } from '../../ledger/limits.js'
 import { insufficientCredits, LedgerAudit, settlementOf } from '../../ledger/rules.js'
 import {
   applyEntry,
@@ -64,6 +65,9 @@ export class LowdbLedgerRepository implements LedgerRepository {
     actor: string,
     kind: 'grant' | 'adjust' = 'grant',
   ) {
+    // checked and staged with nothing in between: two grants at once cannot pass the limit together
+    const { balance } = this.wallets.get(userId) ?? { balance: 0 }
+    checkGrant(balance, points)
     const entry = this.stage(userId, kind, points, { reason, actor })
     await this.commit([entry])
     return entry
@@ -104,12 +108,15 @@ export class LowdbLedgerRepository implements LedgerRepository {
     return this.stage(userId, 'hold', points, { holdKey, taskId })
   }
 
-  /** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment. Nothing if already closed. */
+  /** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment as far as the wallet covers. Nothing if already closed. */
   stageSettle(holdKey: string, charge: number): LedgerEntry[] {
     const hold = this.holds.get(holdKey)
     if (!hold) return []
     const link = { holdKey, taskId: hold.taskId }
-    return settlementOf(hold.points, charge).map(({ kind, points, reason }) =>
+    const wallet = this.wallets.get(hold.userId) ?? { balance: 0, frozen: 0 }
+    // staged synchronously: no other settle can spend what this one counts on
+    const available = round(wallet.balance - wallet.frozen)
+    return settlementOf(hold.points, charge, available).map(({ kind, points, reason }) =>
       this.stage(hold.userId, kind, points, { ...link, ...(reason ? { reason } : {}) }),
     )
   }

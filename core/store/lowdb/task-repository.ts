@@ -1,4 +1,5 @@
 import type { CallbackDelivery } from '../../callbacks/types.js'
+import { noteCharged } from '../../ledger/rules.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord, type TaskQuery } from '../../tasks/types.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import type { Page, TaskExpectation, TaskInsertExtras, TaskRepository, TaskSaveExtras } from '../types.js'
@@ -68,10 +69,11 @@ export class LowdbTaskRepository implements TaskRepository {
     if (expect && !current) return false
     if (expect?.attempts !== undefined && current!.attempts !== expect.attempts) return false
     if (expect?.status && !expect.status.includes(current!.status)) return false
-    this.index.set(task.id, indexOf(task))
-    this.tasks.stage(task)
     const settled =
       extras.charge === undefined ? [] : this.ledger.stageSettle(holdKeyOf(task.id), extras.charge)
+    noteCharged(task, settled)
+    this.index.set(task.id, indexOf(task))
+    this.tasks.stage(task)
     const ref = await this.journal.commit([
       this.tasks.op(task),
       ...deliveries.map((d) => this.outbox.op(d)),

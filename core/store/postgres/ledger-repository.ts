@@ -1,8 +1,9 @@
 import type { Pool } from 'pg'
+import { checkGrant } from '../../ledger/limits.js'
 import { LedgerAudit } from '../../ledger/rules.js'
 import { type LedgerEntry, walletOf } from '../../ledger/types.js'
 import type { LedgerRepository } from '../types.js'
-import { appendEntry, holdIn, settleIn } from './ledger-writes.js'
+import { appendEntry, holdIn, lockWallet, settleIn } from './ledger-writes.js'
 import { pageBySeq } from './page.js'
 import { withTransaction } from './tx.js'
 
@@ -29,7 +30,12 @@ export function createLedgerRepository(pool: Pool): LedgerRepository {
     },
 
     grant(userId, points, reason, actor, kind = 'grant') {
-      return withTransaction(pool, (client) => appendEntry(client, userId, kind, points, { reason, actor }))
+      return withTransaction(pool, async (client) => {
+        // checked under the wallet's lock: two grants at once cannot pass the limit together
+        const { balance } = await lockWallet(client, userId)
+        checkGrant(balance, points)
+        return appendEntry(client, userId, kind, points, { reason, actor })
+      })
     },
 
     hold(userId, holdKey, points) {

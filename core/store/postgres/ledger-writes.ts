@@ -74,14 +74,17 @@ export async function holdIn(
   return entry
 }
 
-/** Closes a hold: `charge` of it committed, the rest released; beyond the hold, an adjustment. Nothing if already closed. */
+/**
+ * Closes a hold: `charge` of it committed, the rest released; beyond the hold, an
+ * adjustment as far as the wallet covers. Nothing if already closed.
+ */
 export async function settleIn(client: PoolClient, holdKey: string, charge: number): Promise<LedgerEntry[]> {
   const found = await client.query<{ user_id: string }>(
     'SELECT user_id FROM open_holds WHERE hold_key = $1',
     [holdKey],
   )
   if (!found.rowCount) return []
-  await lockWallet(client, found.rows[0].user_id)
+  const wallet = await lockWallet(client, found.rows[0].user_id)
   // whoever deletes the row closes the hold; a concurrent settle finds nothing left
   const { rows } = await client.query<{ user_id: string; points: string; task_id: string | null }>(
     'DELETE FROM open_holds WHERE hold_key = $1 RETURNING user_id, points, task_id',
@@ -92,7 +95,9 @@ export async function settleIn(client: PoolClient, holdKey: string, charge: numb
   const points = Number(rows[0].points)
   const link = { holdKey, taskId: rows[0].task_id ?? undefined }
   const entries: LedgerEntry[] = []
-  for (const { kind, points: amount, reason } of settlementOf(points, charge)) {
+  // read under the lock: what the wallet covers beyond the hold cannot change before the entries land
+  const available = round(wallet.balance - wallet.frozen)
+  for (const { kind, points: amount, reason } of settlementOf(points, charge, available)) {
     entries.push(await appendEntry(client, userId, kind, amount, { ...link, ...(reason ? { reason } : {}) }))
   }
   return entries

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg'
+import { noteCharged } from '../../ledger/rules.js'
 import type { AbilityTask } from '../../tasks/types.js'
 import type { TaskRepository } from '../types.js'
 import { createBatcher } from './batcher.js'
@@ -119,7 +120,17 @@ export function createTaskRepository(pool: Pool): TaskRepository {
         const [saved] = await saveRows(client, [row])
         if (!saved) return false
         for (const delivery of deliveries) await putDelivery(client, delivery)
-        if (charge !== undefined) await settleIn(client, holdKeyOf(task.id), charge)
+        if (charge === undefined) return true
+        const settled = await settleIn(client, holdKeyOf(task.id), charge)
+        const asked = task.resultPayload?.cost.points
+        noteCharged(task, settled)
+        // the wallet covered less than asked: the record says what was charged, in the same transaction
+        if (task.resultPayload && task.resultPayload.cost.points !== asked) {
+          await client.query(
+            "UPDATE tasks SET record = jsonb_set(record, '{resultPayload,cost}', $2) WHERE id = $1",
+            [task.id, JSON.stringify(task.resultPayload.cost)],
+          )
+        }
         return true
       })
     },
