@@ -69,20 +69,28 @@ function tmpfsDisk(dataDir: string): Disk {
   }
 }
 
-/** Submits priced tasks four at a time until the disk refuses some; returns every answer. */
+/** Submits priced tasks four at a time, each with its own Idempotency-Key, until the disk refuses some. */
 async function submitUntilFull(g: TestGantry, token: string) {
-  const answers: { status: number; body: any }[] = []
+  const answers: { key: string; status: number; body: any }[] = []
   for (let wave = 0; wave < 50 && !answers.some((a) => a.status === 503); wave++) {
     answers.push(
       ...(await Promise.all(
-        Array.from({ length: 4 }, () =>
-          g.api('/api/ability-tasks', { body: { abilityId: 'render', inputs: { delayMs: 20 } }, token }),
-        ),
+        Array.from({ length: 4 }, async (_, i) => {
+          const key = `k-${wave}-${i}`
+          return { key, ...(await submit(g, token, key)) }
+        }),
       )),
     )
   }
   return answers
 }
+
+const submit = (g: TestGantry, token: string, key: string) =>
+  g.api('/api/ability-tasks', {
+    body: { abilityId: 'render', inputs: { delayMs: 20 } },
+    token,
+    headers: { 'idempotency-key': key },
+  })
 
 async function fullDiskStory(g: TestGantry, disk: Disk) {
   const token = g.token('alice')
@@ -113,7 +121,9 @@ async function fullDiskStory(g: TestGantry, disk: Disk) {
   await disk.free()
   // no request needed: the store probes the disk and is writable again
   await eventually(async () => (await g.api('/readyz', { token: null })).status === 200, 10_000)
-  const after = await g.api('/api/ability-tasks', { body: { abilityId: 'render', inputs: {} }, token })
+  // a refused request kept nothing, its Idempotency-Key included: sent again, it is accepted
+  const refused = answers.find((a) => a.status === 503)!
+  const after = await submit(g, token, refused.key)
   expect(after.status).toBe(202)
   accepted.add(after.body.id)
   return accepted

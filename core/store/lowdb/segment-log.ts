@@ -190,9 +190,10 @@ export class SegmentLog<T> {
   async close(): Promise<void> {
     await this.commit.idle()
     clearInterval(this.syncTimer)
+    await this.sync()
+    // after the last fsync, which may have found the disk failing: nothing is left to probe
     clearInterval(this.probeTimer)
     this.probeTimer = undefined
-    await this.sync()
     await this.handle?.close()
     this.handle = undefined
     for (const reader of this.readers.values()) await (await reader).close()
