@@ -20,6 +20,11 @@ export interface Config {
   jwtIssuer?: string
   jwtAudience?: string
   store: string
+  /**
+   * The embedded store: when an accepted task, a hold or a job change is answered. `interval`:
+   * once written (a kill -9 loses nothing; a power loss up to the last second); `fsync`: once fsynced.
+   */
+  durability: 'interval' | 'fsync'
   /** Connections of the PostgreSQL store's pool. */
   pgPoolSize: number
   /** The PostgreSQL schema Gantry's tables live in (one per deployment or test). */
@@ -79,6 +84,10 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
   if (store !== 'lowdb' && !/^postgres(ql)?:\/\//.test(store)) {
     throw badConfig(`GANTRY_STORE must be 'lowdb' or a postgres:// URL, got '${store}'`)
   }
+  const durability = (env.GANTRY_DURABILITY || 'interval') as Config['durability']
+  if (durability !== 'interval' && durability !== 'fsync') {
+    throw badConfig(`GANTRY_DURABILITY must be 'interval' or 'fsync', got '${durability}'`)
+  }
   const logLevel = (env.GANTRY_LOG_LEVEL || 'info') as Config['logLevel']
   if (!['debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw badConfig(`GANTRY_LOG_LEVEL must be debug, info, warn or error, got '${logLevel}'`)
@@ -97,6 +106,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     jwtIssuer: env.GANTRY_JWT_ISSUER || undefined,
     jwtAudience: env.GANTRY_JWT_AUDIENCE || undefined,
     store,
+    durability,
     pgPoolSize: integer(env, 'GANTRY_PG_POOL', 10),
     pgSchema: env.GANTRY_PG_SCHEMA || 'gantry',
     leaseMs: integer(env, 'GANTRY_LEASE_MS', 30_000, 300),

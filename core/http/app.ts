@@ -47,6 +47,21 @@ export function createApp(deps: AppDeps) {
       ? c.json({ status: 'shutting-down' }, 503)
       : c.json({ status: 'ok', definitions: deps.definitions().version }),
   )
+  // ready to take work: not shutting down, and the store takes writes (a full disk answers 503 until it does)
+  app.get('/readyz', (c) => {
+    if (deps.isShuttingDown()) {
+      return c.json(
+        { status: 'shutting-down', error: { code: 'SHUTTING_DOWN', message: 'gantry is shutting down' } },
+        503,
+      )
+    }
+    const store = deps.store.availability?.() ?? { writable: true }
+    if (!store.writable) {
+      const message = `the store cannot write (${store.reason})`
+      return c.json({ status: 'unavailable', error: { code: 'STORE_UNAVAILABLE', message } }, 503)
+    }
+    return c.json({ status: 'ready' })
+  })
   app.get('/metrics', (c) =>
     c.text(deps.metrics.render(), 200, { 'content-type': 'text/plain; version=0.0.4' }),
   )

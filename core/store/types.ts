@@ -159,6 +159,9 @@ export interface JobRepository {
   removeFinishedBefore(before: number): Promise<number>
 }
 
+/** Whether a store takes writes now; when it does not, why (the embedded store on a full or failing disk). */
+export type StoreAvailability = { writable: true } | { writable: false; reason: string }
+
 export interface Store {
   readonly kind: string
   /**
@@ -176,6 +179,8 @@ export interface Store {
   readonly jobs: JobRepository
   /** Present when several nodes may share this store (PostgreSQL): the queue, leases, signals. */
   readonly cluster?: ClusterCoordination
+  /** Present when a store can stop taking writes while it runs (the embedded store's disk); `/readyz` reports it. */
+  availability?(): StoreAvailability
   /** Where result media are kept when the store provides it (PostgreSQL: shared by every node); else files in the data dir. */
   readonly media?: MediaStore
 }

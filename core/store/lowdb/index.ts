@@ -5,9 +5,10 @@ import { JSONFile } from 'lowdb/node'
 import type { CallbackDelivery } from '../../callbacks/types.js'
 import { GantryError } from '../../errors.js'
 import type { LedgerEntry } from '../../ledger/types.js'
+import type { Logger } from '../../logger.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
 import type { WorkflowJob } from '../../workflows/types.js'
-import type { Store } from '../types.js'
+import type { Store, StoreAvailability } from '../types.js'
 import { acquireDataDirLock } from './data-dir-lock.js'
 import { LowdbIdempotencyRepository } from './idempotency-repository.js'
 import { LowdbJobRepository } from './job-repository.js'
@@ -16,6 +17,7 @@ import { JournaledCollection } from './journaled-collection.js'
 import { LowdbLedgerRepository } from './ledger-repository.js'
 import { LowdbLogRepository } from './log-repository.js'
 import { LowdbOutboxRepository } from './outbox-repository.js'
+import type { Availability, Durability } from './segment-log.js'
 import { LowdbTaskRepository } from './task-repository.js'
 
 const FORMAT = 1
@@ -26,7 +28,14 @@ interface StoreMeta {
   createdAt: string
 }
 
+export interface LowdbStoreOptions {
+  /** When a change to tasks, holds and jobs is answered: written (`interval`, fsynced each second) or fsynced. */
+  durability?: Durability
+  log?: Logger
+}
+
 export interface LowdbStore extends Store {
+  availability(): StoreAvailability
   /** Drops journal segments nothing current lives in, copying a few live records forward first. */
   compact(): Promise<{ dropped: number; copied: number }>
 }
@@ -35,9 +44,17 @@ export interface LowdbStore extends Store {
  * The embedded store: files under the data dir, owned by one process.
  * Changes are appended and group-committed; nothing rewrites its whole history.
  */
-export function createLowdbStore(dataDir: string): LowdbStore {
-  const logs = new LowdbLogRepository(dataDir)
-  const journal = new Journal(dataDir)
+export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}): LowdbStore {
+  // a disk that stops taking writes is said once when it starts and once when it ends
+  const tell = (file: string) => (state: Availability, err?: unknown) => {
+    if (state.writable) opts.log?.('warn', `store: ${file} is writable again`)
+    else
+      opts.log?.('error', `store: cannot write ${file}; answering 503 STORE_UNAVAILABLE until it can`, {
+        err,
+      })
+  }
+  const logs = new LowdbLogRepository(dataDir, { onAvailability: tell('logs') })
+  const journal = new Journal(dataDir, { durability: opts.durability, onAvailability: tell('journal') })
   const tasks = new JournaledCollection<AbilityTask>(
     'task',
     journal,
@@ -84,6 +101,12 @@ export function createLowdbStore(dataDir: string): LowdbStore {
     outbox: new LowdbOutboxRepository(journal, outbox),
     ledger,
     jobs: jobRepo,
+    availability() {
+      for (const state of [journal.availability(), logs.availability()]) {
+        if (!state.writable) return { writable: false, reason: state.reason }
+      }
+      return { writable: true }
+    },
     async open() {
       await mkdir(dataDir, { recursive: true })
       unlock = acquireDataDirLock(dataDir)

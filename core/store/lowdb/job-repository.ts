@@ -31,8 +31,11 @@ export class LowdbJobRepository implements JobRepository {
   }
 
   async save(job: WorkflowJob, deliveries: CallbackDelivery[] = []): Promise<void> {
-    this.jobs.stage(job)
-    const ref = await this.journal.commit([this.jobs.op(job), ...deliveries.map((d) => this.outbox.op(d))])
+    const unstage = this.jobs.stage(job)
+    const ref = await this.journal.commit(
+      [this.jobs.op(job), ...deliveries.map((d) => this.outbox.op(d))],
+      unstage,
+    )
     this.jobs.applied([job], ref)
     this.outbox.applied(deliveries, ref)
   }

@@ -1,5 +1,5 @@
 import { join } from 'node:path'
-import { SegmentLog, type SegmentRef } from './segment-log.js'
+import { type Availability, SegmentLog, type SegmentLogOptions, type SegmentRef } from './segment-log.js'
 
 /** One change to one record of a collection. */
 export interface JournalOp {
@@ -30,8 +30,8 @@ export class Journal {
   /** Current records per segment, to know when a segment can go. */
   private readonly liveBySegment = new Map<number, number>()
 
-  constructor(dataDir: string) {
-    this.log = new SegmentLog(join(dataDir, 'journal'), { maxSegmentBytes: 32 * 1024 * 1024 })
+  constructor(dataDir: string, opts: Pick<SegmentLogOptions, 'durability' | 'onAvailability'> = {}) {
+    this.log = new SegmentLog(join(dataDir, 'journal'), { maxSegmentBytes: 32 * 1024 * 1024, ...opts })
   }
 
   async open(replay: Replay): Promise<void> {
@@ -40,9 +40,16 @@ export class Journal {
     })
   }
 
-  /** Appends the ops as one transaction; resolves with where it landed, once written. */
-  commit(ops: JournalOp[]): Promise<SegmentRef> {
-    return this.log.append({ ops })
+  /**
+   * Appends the ops as one transaction; resolves with where it landed, once written.
+   * When it cannot be written, `undo` runs first (see `SegmentLog.append`).
+   */
+  commit(ops: JournalOp[], undo?: () => void): Promise<SegmentRef> {
+    return this.log.append({ ops }, undo)
+  }
+
+  availability(): Availability {
+    return this.log.availability()
   }
 
   /** Reads the value of `c`/`k` from the transaction at `ref`. */

@@ -38,11 +38,18 @@ export class JournaledCollection<T> {
   /**
    * Makes a change visible at once, before it is written; `applied` follows when it is.
    * Checks and changes then happen in one turn of the event loop, with nothing in between.
+   * Returns the undo for a write that fails: the value seen before (undos run newest first).
    */
-  stage(value: T): void {
+  stage(value: T): () => void {
     const key = this.keyOf(value)
     const entry = this.entries.get(key)
-    if (entry) entry.value = value
+    if (!entry) return () => {}
+    const previous = entry.value
+    entry.value = value
+    return () => {
+      // once a newer write of this key landed, the entry is a new one, and right as it is
+      if (this.entries.get(key) === entry) entry.value = previous
+    }
   }
 
   async get(key: string): Promise<T | undefined> {

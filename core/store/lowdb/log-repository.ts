@@ -1,7 +1,7 @@
 import { join } from 'node:path'
 import { decodeCursor, encodeCursor } from '../cursor.js'
 import type { InvocationLog, LogQuery, LogRepository, Page } from '../types.js'
-import { SegmentLog, type SegmentRef } from './segment-log.js'
+import { type Availability, SegmentLog, type SegmentLogOptions, type SegmentRef } from './segment-log.js'
 
 interface LogIndexEntry {
   seq: number
@@ -23,8 +23,12 @@ export class LowdbLogRepository implements LogRepository {
   private seq = 0
   private readonly newestBySegment = new Map<number, number>()
 
-  constructor(dataDir: string) {
-    this.file = new SegmentLog(join(dataDir, 'logs'))
+  constructor(dataDir: string, opts: Pick<SegmentLogOptions, 'onAvailability'> = {}) {
+    this.file = new SegmentLog(join(dataDir, 'logs'), opts)
+  }
+
+  availability(): Availability {
+    return this.file.availability()
   }
 
   open(): Promise<void> {

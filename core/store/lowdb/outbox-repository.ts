@@ -22,8 +22,8 @@ export class LowdbOutboxRepository implements OutboxRepository {
   }
 
   async update(delivery: CallbackDelivery): Promise<void> {
-    this.deliveries.stage(delivery)
-    const ref = await this.journal.commit([this.deliveries.op(delivery)])
+    const unstage = this.deliveries.stage(delivery)
+    const ref = await this.journal.commit([this.deliveries.op(delivery)], unstage)
     this.deliveries.applied([delivery], ref)
   }
 

@@ -52,36 +52,51 @@ export class LowdbTaskRepository implements TaskRepository {
     task.seq = ++this.maxSeq
     const ops = [this.tasks.op(task)]
     if (idempotency) ops.push(this.idempotency.op(idempotency))
-    if (hold) ops.push(this.ledger.op(hold))
+    if (hold) ops.push(...hold.entries.map((e) => this.ledger.op(e)))
     // visible at once, so a concurrent duplicate finds it; durable when the promise resolves
     this.index.set(task.id, indexOf(task))
     this.order.push(task.id)
-    const ref = await this.journal.commit(ops)
+    const ref = await this.journal.commit(ops, () => {
+      // not written: the task was never accepted, and its hold never taken
+      this.index.delete(task.id)
+      const at = this.order.lastIndexOf(task.id)
+      if (at >= 0) this.order.splice(at, 1)
+      hold?.undo()
+    })
     this.tasks.applied([task], ref)
     if (idempotency) this.idempotency.applied([idempotency], ref)
-    if (hold) this.ledger.applied([hold], ref)
+    if (hold) this.ledger.applied(hold.entries, ref)
   }
 
   async save(task: AbilityTask, expect?: TaskExpectation, extras: TaskSaveExtras = {}): Promise<boolean> {
     const { deliveries = [] } = extras
     const current = this.tasks.peek(task.id)
-    if (!this.index.has(task.id)) return false
+    const indexed = this.index.get(task.id)
+    if (!indexed) return false
     if (expect && !current) return false
     if (expect?.attempts !== undefined && current!.attempts !== expect.attempts) return false
     if (expect?.status && !expect.status.includes(current!.status)) return false
     const settled =
-      extras.charge === undefined ? [] : this.ledger.stageSettle(holdKeyOf(task.id), extras.charge)
-    noteCharged(task, settled)
+      extras.charge === undefined ? undefined : this.ledger.stageSettle(holdKeyOf(task.id), extras.charge)
+    noteCharged(task, settled?.entries ?? [])
     this.index.set(task.id, indexOf(task))
-    this.tasks.stage(task)
-    const ref = await this.journal.commit([
-      this.tasks.op(task),
-      ...deliveries.map((d) => this.outbox.op(d)),
-      ...settled.map((e) => this.ledger.op(e)),
-    ])
+    const unstage = this.tasks.stage(task)
+    const ref = await this.journal.commit(
+      [
+        this.tasks.op(task),
+        ...deliveries.map((d) => this.outbox.op(d)),
+        ...(settled?.entries ?? []).map((e) => this.ledger.op(e)),
+      ],
+      () => {
+        // not written: the task stays as it was last written, its hold open
+        settled?.undo()
+        unstage()
+        if (this.index.has(task.id)) this.index.set(task.id, indexed)
+      },
+    )
     this.tasks.applied([task], ref)
     this.outbox.applied(deliveries, ref)
-    this.ledger.applied(settled, ref)
+    if (settled) this.ledger.applied(settled.entries, ref)
     return true
   }
 
