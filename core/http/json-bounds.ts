@@ -4,9 +4,9 @@
  * The byte limit alone lets a 10 MB body nest millions of levels: JSON.parse
  * copes, but JSON.stringify, structuredClone and every recursive walk after it
  * overflow the stack, and a store write fails after credits were held. Strings
- * are checked too: PostgreSQL's jsonb cannot hold U+0000 or an unpaired
- * surrogate, so refusing them here makes both stores answer alike.
+ * are checked too: none may hold what a store cannot (core/store/storable.ts).
  */
+import { unstorable } from '../store/storable.js'
 
 export interface JsonBounds {
   /** Levels of objects and arrays; the body itself is level 1. */
@@ -32,10 +32,6 @@ interface Frame {
   key?: string
 }
 
-// with the `u` flag a surrogate pair is one code point, so only unpaired halves match
-// biome-ignore lint/suspicious/noControlCharactersInRegex: U+0000 is one of the two things it looks for
-const UNSTORABLE = /[\u0000\ud800-\udfff]/u
-
 /**
  * The first place `value` breaks `bounds`, or undefined. Walks with its own
  * stack rather than recursion, since a too-deep value is what it looks for.
@@ -47,11 +43,11 @@ export function checkJsonBounds(value: unknown, bounds: JsonBounds = JSON_BOUNDS
   const stack: Frame[] = [{ value, depth: 1 }]
   for (let frame = stack.pop(); frame; frame = stack.pop()) {
     // a key is checked as its value's turn comes, so problems are found in document order
-    const keyWhy = frame.key === undefined ? undefined : badString(frame.key)
+    const keyWhy = frame.key === undefined ? undefined : unstorable(frame.key)
     if (keyWhy) return { path: pointer(frame), message: `its key ${keyWhy}` }
     const v = frame.value
     if (typeof v === 'string') {
-      const why = badString(v)
+      const why = unstorable(v)
       if (why) return { path: pointer(frame), message: why }
       continue
     }
@@ -78,14 +74,6 @@ export function checkJsonBounds(value: unknown, bounds: JsonBounds = JSON_BOUNDS
     }
   }
   return undefined
-}
-
-function badString(s: string): string | undefined {
-  const found = UNSTORABLE.exec(s)?.[0]
-  if (found === undefined) return undefined
-  return found === '\u0000'
-    ? 'contains U+0000 (NUL), which cannot be stored'
-    : 'contains an unpaired surrogate (not valid Unicode), which cannot be stored'
 }
 
 const SEGMENT_SHOWN = 64

@@ -3,6 +3,7 @@
  * neither store can keep. A refused body is 400 VALIDATION_FAILED naming the
  * field, and leaves nothing behind: no task, no job, no hold, no ledger entry.
  */
+import { connect } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startGantry, type TestGantry } from '../helpers.js'
 import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
@@ -202,6 +203,50 @@ describe.each(stores)('request bounds on the $name', (store) => {
       token,
     })
     refused(res, '/metadata')
+    expect(await tasksOf(token)).toEqual([])
+  })
+
+  test('a NUL in a URL is 400 and one in a token is 401 on every route, never a 500', async () => {
+    const token = g.token('urls')
+    const gets = [
+      '/api/ability-tasks/a%00b',
+      '/api/ability-tasks?abilityId=a%00',
+      '/api/workflow-jobs/a%00',
+      '/api/workflow-jobs?projectId=%00',
+      '/api/admin/wallets/a%00b',
+      '/api/admin/logs/%00',
+      '/media/a%00',
+    ]
+    for (const path of gets) {
+      const res = await g.api(path, path.includes('admin') || path.includes('media') ? {} : { token })
+      expect([path, res.status, res.body.error?.code]).toEqual([path, 400, 'VALIDATION_FAILED'])
+    }
+    const grant = await g.api('/api/admin/wallets/a%00b/grant', { body: { points: 1, reason: 'x' } })
+    expect(grant.status).toBe(400)
+    // a token whose user id no store can hold is no valid token
+    const nul = g.token('a\u0000b')
+    expect((await g.api('/api/wallet', { token: nul })).status).toBe(401)
+    expect((await g.api('/api/ability-tasks', { token: nul, body: { abilityId: 'echo' } })).status).toBe(401)
+  })
+
+  test('an Idempotency-Key carrying NUL never reaches a store: the HTTP parser refuses it with 400', async () => {
+    const token = g.token('nul-key')
+    const { hostname, port } = new URL(g.url)
+    const body = JSON.stringify({ abilityId: 'echo' })
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect(Number(port), hostname, () => {
+        socket.write(
+          `POST /api/ability-tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${token}\r\n` +
+            `Content-Type: application/json\r\nIdempotency-Key: a\u0000b\r\n` +
+            `Content-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+        )
+      })
+      let text = ''
+      socket.on('data', (d) => (text += d))
+      socket.on('end', () => resolve(text))
+      socket.on('error', reject)
+    })
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /)
     expect(await tasksOf(token)).toEqual([])
   })
 })
