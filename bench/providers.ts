@@ -111,7 +111,7 @@ try {
   await agent.close()
   const gantry = await startGantry(root, availableParallelism())
   const call = () =>
-    prepareCall(gantry.definitions.current(), providersOf(gantry), 'rest.call', { inputs: { n: 1 } })
+    prepareCall(gantry.definitions.current(), providersOf(gantry), 'rest.call', { inputs: { n: 1 } }, caller)
   const viaGantry = await rate(() => runCall(runnerOf(gantry), call(), { caller }))
   await gantry.stop()
   console.log(`http provider, ${IN_FLIGHT} calls in flight, ${SECONDS} s each`)
@@ -147,7 +147,7 @@ try {
         while (next++ < IMAGES) {
           const response = await runCall(
             runnerOf(g),
-            prepareCall(g.definitions.current(), providersOf(g), 'img.clean', { imageBase64 }),
+            prepareCall(g.definitions.current(), providersOf(g), 'img.clean', { imageBase64 }, caller),
             { caller },
           )
           if (response.status !== 'succeeded') throw new Error(`image job failed: ${response.error?.message}`)

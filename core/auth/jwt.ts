@@ -6,6 +6,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { GantryError } from '../errors.js'
 import type { Caller } from '../run/types.js'
+import { unstorable } from '../store/storable.js'
 
 export interface JwtOptions {
   secret: string
@@ -79,6 +80,9 @@ export function verifyToken(token: string, opts: JwtOptions): Caller {
     if (!aud.includes(opts.audience)) throw unauthorized('token audience not accepted')
   }
   if (typeof claims.sub !== 'string' || claims.sub === '') throw unauthorized('token has no sub claim')
+  // the user id goes into every store row of the user's
+  const subProblem = unstorable(claims.sub)
+  if (subProblem) throw unauthorized(`token sub claim ${subProblem}`)
   const role = claims.role ?? 'user'
   if (role !== 'user' && role !== 'admin')
     throw unauthorized(`token role '${String(role)}' is not user or admin`)

@@ -14,6 +14,7 @@ import { type JobRoutesDeps, jobRoutes } from './routes/jobs.js'
 import { type MediaRoutesDeps, mediaRoutes } from './routes/media.js'
 import { type TaskRoutesDeps, taskRoutes } from './routes/tasks.js'
 import { workflowListRoutes } from './routes/workflows.js'
+import { refuseUnstorableUrl } from './url-check.js'
 
 export interface AppDeps
   extends AbilityRoutesDeps,
@@ -41,6 +42,7 @@ export function createApp(deps: AppDeps) {
   )
 
   app.use('/api/*', limitBody(deps.bodyLimitBytes))
+  app.use('*', refuseUnstorableUrl)
 
   app.get('/healthz', (c) =>
     deps.isShuttingDown()

@@ -1,8 +1,32 @@
+import { str } from 'ajv'
 import { Ajv2020 } from 'ajv/dist/2020.js'
 
 const ajv = new Ajv2020({ strict: true, allErrors: true })
 
-const stringMap = { type: 'object', additionalProperties: { type: 'string' } }
+// the size of a free-form object as the stores and events will carry it; safe to serialize,
+// since every body passed the depth bounds (json-bounds.ts) before any schema sees it
+ajv.addKeyword({
+  keyword: 'maxJsonBytes',
+  type: 'object',
+  schemaType: 'number',
+  errors: false,
+  error: { message: ({ schemaCode }) => str`must be at most ${schemaCode} bytes as JSON` },
+  validate: (max: number, data: unknown) => Buffer.byteLength(JSON.stringify(data)) <= max,
+})
+
+/** What `metadata` may weigh: it is echoed in every view, event and callback of its task. */
+export const METADATA_MAX_BYTES = 64 * 1024
+
+/**
+ * Headers Gantry sends with a callback: names are HTTP tokens (RFC 9110 §5.6.2),
+ * values hold no control characters (so no CR/LF to inject another header).
+ */
+export const callbackHeadersSchema = {
+  type: 'object',
+  maxProperties: 32,
+  propertyNames: { pattern: "^[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}$" },
+  additionalProperties: { type: 'string', maxLength: 4096, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
+}
 
 /** `AbilityInvokePayload` (CONTRACT §3). */
 export const invokePayloadSchema = {
@@ -13,9 +37,9 @@ export const invokePayloadSchema = {
     imageBase64: { type: 'string', minLength: 1 },
     images: { type: 'array', items: { type: 'string' } },
     executorId: { type: 'string', minLength: 1 },
-    metadata: { type: 'object' },
+    metadata: { type: 'object', maxJsonBytes: METADATA_MAX_BYTES },
     callbackUrl: { type: 'string', minLength: 1 },
-    callbackHeaders: stringMap,
+    callbackHeaders: callbackHeadersSchema,
   },
   additionalProperties: false,
 }
@@ -34,3 +58,18 @@ export const taskBodySchema = {
 }
 
 export const validateTaskBody = ajv.compile(taskBodySchema)
+
+/**
+ * `POST /api/workflows/:id/jobs`: `params` are checked by the workflow's own
+ * input schema; other fields are let through, as they always were.
+ */
+export const jobStartSchema = {
+  type: 'object',
+  properties: {
+    projectId: { type: 'string' },
+    callbackUrl: { type: 'string', minLength: 1 },
+    callbackHeaders: callbackHeadersSchema,
+  },
+}
+
+export const validateJobStart = ajv.compile(jobStartSchema)

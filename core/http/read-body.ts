@@ -1,8 +1,25 @@
-import type { ValidateFunction } from 'ajv'
+import type { ErrorObject, ValidateFunction } from 'ajv'
 import type { Context } from 'hono'
 import { GantryError } from '../errors.js'
+import { checkJsonBounds } from './json-bounds.js'
 
-/** Parses a JSON object body; malformed JSON is a 400 with a code, never a crash. */
+interface FieldProblem {
+  path: string
+  message: string
+}
+
+const invalidBody = (details: FieldProblem[]) =>
+  new GantryError(
+    'VALIDATION_FAILED',
+    `invalid body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
+    { details },
+  )
+
+/**
+ * Parses a JSON object body; malformed JSON is a 400 with a code, never a crash.
+ * Every body is held to the JSON bounds here, before any route sees it, so
+ * nothing deep or unstorable reaches a hold, an idempotency record or a store.
+ */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text()
   if (text.trim() === '') return {}
@@ -15,6 +32,8 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   if (!value || typeof value !== 'object' || Array.isArray(value)) {
     throw new GantryError('VALIDATION_FAILED', 'the body must be a JSON object')
   }
+  const problem = checkJsonBounds(value)
+  if (problem) throw invalidBody([{ path: problem.path || '/', message: problem.message }])
   return value as Record<string, unknown>
 }
 
@@ -22,20 +41,15 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
 export async function readBody<T>(c: Context, validate: ValidateFunction): Promise<T> {
   const body = await readJsonObject(c)
   if (!validate(body)) {
-    const details = (validate.errors ?? []).map((e) => ({
-      path: e.instancePath || '/',
-      message:
-        e.keyword === 'additionalProperties'
-          ? `unknown field '${e.params.additionalProperty}'`
-          : (e.message ?? 'invalid'),
-    }))
-    throw new GantryError(
-      'VALIDATION_FAILED',
-      `invalid body: ${details.map((d) => `${d.path} ${d.message}`).join('; ')}`,
-      {
-        details,
-      },
-    )
+    // a bad key gives two errors, the key's own and a summary one: the first says it all
+    const errors = (validate.errors ?? []).filter((e) => e.keyword !== 'propertyNames')
+    throw invalidBody(errors.map((e) => ({ path: e.instancePath || '/', message: messageOf(e) })))
   }
   return body as T
+}
+
+function messageOf(e: ErrorObject): string {
+  if (e.keyword === 'additionalProperties') return `unknown field '${e.params.additionalProperty}'`
+  const message = e.message ?? 'invalid'
+  return e.propertyName === undefined ? message : `key '${e.propertyName}' ${message}`
 }

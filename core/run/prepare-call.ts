@@ -4,7 +4,7 @@ import { type Estimate, estimatePrice } from '../ledger/pricing.js'
 import { refuseMediaRefs } from '../media/input-refs.js'
 import type { LoadedProvider, ProviderCatalog } from './providers.js'
 import { secretsOf } from './redact.js'
-import type { AbilityInvokePayload } from './types.js'
+import type { AbilityInvokePayload, Caller } from './types.js'
 
 /** A call checked and resolved against one definitions snapshot; it runs on these even if a reload follows. */
 export interface PreparedCall {
@@ -26,15 +26,21 @@ export interface PreparedCall {
 
 export const DEFAULT_TIMEOUT_MS = 60_000
 
+/**
+ * Checks a call and resolves it on `definitions`. `caller` is who asks for it
+ * now; null when a stored task is prepared again, whose executor was checked
+ * when it was accepted.
+ */
 export function prepareCall(
   definitions: DefinitionSet,
   providers: ProviderCatalog,
   abilityId: string,
   payload: AbilityInvokePayload,
+  caller: Caller | null,
 ): PreparedCall {
   const ability = definitions.abilities.get(abilityId)
   if (!ability) throw new GantryError('ABILITY_NOT_FOUND', `ability '${abilityId}' not found`)
-  const executorId = payload.executorId ?? ability.executorId
+  const executorId = executorFor(ability, payload.executorId, caller)
   const executor = definitions.executors.get(executorId)
   if (!executor) {
     throw new GantryError(
@@ -80,4 +86,21 @@ export function prepareCall(
     estimate: estimatePrice(ability.pricing, checked.inputs),
     secrets: secretsOf(config),
   }
+}
+
+/**
+ * The ability's own executor, or the one the payload names if the caller is an
+ * admin. Another executor may reach what the ability's may not (private
+ * addresses, a premium lane), so a user may not borrow it; a name that does not
+ * exist is refused alike, so users cannot probe for executors.
+ */
+function executorFor(ability: AbilityDef, requested: string | undefined, caller: Caller | null): string {
+  if (requested === undefined || requested === ability.executorId) return ability.executorId
+  if (caller && caller.role !== 'admin') {
+    throw new GantryError(
+      'FORBIDDEN',
+      `only an admin may run ability '${ability.id}' on an executor other than its own ('${ability.executorId}')`,
+    )
+  }
+  return requested
 }

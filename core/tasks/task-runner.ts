@@ -83,7 +83,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
 
   /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
   function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
-    const call = prepareCall(deps.definitions(), deps.providers, input.abilityId, input.payload)
+    const call = prepareCall(deps.definitions(), deps.providers, input.abilityId, input.payload, input.caller)
     const task: AbilityTask = {
       id: randomUUID(),
       seq: 0,
@@ -119,7 +119,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const call =
       cached && cached.version === set.version
         ? { ...cached.call, payload: task.payload, metadata: task.payload.metadata ?? {} }
-        : prepareCall(set, deps.providers, task.abilityId, payload)
+        : prepareCall(set, deps.providers, task.abilityId, payload, null)
     const { retry, timeoutMs } = task.overrides ?? {}
     return retry || timeoutMs
       ? { ...call, retry: retry ?? call.retry, timeoutMs: timeoutMs ?? call.timeoutMs }

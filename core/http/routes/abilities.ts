@@ -65,9 +65,9 @@ export function abilityListRoutes(deps: AbilityRoutesDeps) {
 export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
   return new Hono<AppEnv>().post('/:id/invoke', async (c) => {
     const payload = await readBody<AbilityInvokePayload>(c, validateInvokePayload)
-    const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload)
-    if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
     const caller = c.get('caller')
+    const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload, caller)
+    if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
     const hookCall = {
       abilityId: call.ability.id,
       executorId: call.executor.id,

@@ -10,13 +10,21 @@ import { viewJob } from '../../workflows/job-view.js'
 import type { WorkflowJob } from '../../workflows/types.js'
 import type { AppEnv } from '../env.js'
 import { idempotent } from '../idempotent.js'
+import { validateJobStart } from '../payload-schemas.js'
 import { pageLimit } from '../query.js'
-import { readJsonObject } from '../read-body.js'
+import { readBody } from '../read-body.js'
 
 export interface JobRoutesDeps {
   store: Store
   workflows: WorkflowEngine
   allowPrivateCallbacks: boolean
+}
+
+interface JobStartBody {
+  projectId?: string
+  params?: unknown
+  callbackUrl?: string
+  callbackHeaders?: Record<string, string>
 }
 
 /** `POST /api/workflows/:id/jobs` and `/api/workflow-jobs`: start, get, list, consume, cancel, retry. */
@@ -35,17 +43,10 @@ export function jobRoutes(deps: JobRoutesDeps) {
 
   const start = new Hono<AppEnv>().post('/:id/jobs', async (c) => {
     const key = readIdempotencyKey(c.req.header('idempotency-key'))
-    const body = await readJsonObject(c)
+    const body = await readBody<JobStartBody>(c, validateJobStart)
     const caller = c.get('caller')
-    const { projectId, params, callbackUrl, callbackHeaders } = body as Record<string, any>
-    if (projectId !== undefined && typeof projectId !== 'string') {
-      throw new GantryError('VALIDATION_FAILED', 'projectId must be a string')
-    }
-    if (callbackUrl !== undefined) {
-      if (typeof callbackUrl !== 'string')
-        throw new GantryError('VALIDATION_FAILED', 'callbackUrl must be a string')
-      await assertCallbackAllowed(callbackUrl, deps.allowPrivateCallbacks)
-    }
+    const { projectId, params, callbackUrl, callbackHeaders } = body
+    if (callbackUrl !== undefined) await assertCallbackAllowed(callbackUrl, deps.allowPrivateCallbacks)
     // only Gantry writes media references; params reach step inputs
     refuseMediaRefs(params, 'params')
     const input = { caller, workflowId: c.req.param('id'), projectId, params, callbackUrl, callbackHeaders }
