@@ -9,7 +9,7 @@ export async function openStore(
   log?: Logger,
 ): Promise<Store & { compact?(): Promise<{ dropped: number }> }> {
   if (config.store === 'lowdb') {
-    const store = createLowdbStore(config.dataDir)
+    const store = createLowdbStore(config.dataDir, { log, lock: { waitMs: config.lockWaitMs } })
     await store.open()
     return store
   }

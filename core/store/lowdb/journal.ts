@@ -34,15 +34,23 @@ export class Journal {
     this.log = new SegmentLog(join(dataDir, 'journal'), { maxSegmentBytes: 32 * 1024 * 1024 })
   }
 
-  async open(replay: Replay): Promise<void> {
+  private stopped?: Error
+
+  async open(replay: Replay, onUnreadable?: (ref: SegmentRef, err: unknown) => void): Promise<void> {
     await this.log.open((tx, ref) => {
       for (const op of tx.ops) replay(op, ref)
-    })
+    }, onUnreadable)
   }
 
   /** Appends the ops as one transaction; resolves with where it landed, once written. */
   commit(ops: JournalOp[]): Promise<SegmentRef> {
+    if (this.stopped) return Promise.reject(this.stopped)
     return this.log.append({ ops })
+  }
+
+  /** Refuses every later commit with `err` (this process no longer owns the data dir). */
+  stop(err: Error): void {
+    this.stopped = err
   }
 
   /** Reads the value of `c`/`k` from the transaction at `ref`. */

@@ -45,9 +45,16 @@ export class SegmentLog<T> {
     this.syncIntervalMs = opts.syncIntervalMs ?? 1000
   }
 
-  /** Opens the log and replays every stored record, oldest first. */
-  async open(onRecord: (record: T, ref: SegmentRef) => void): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
+  /**
+   * Opens the log and replays every stored record, oldest first. A whole line that
+   * cannot be read (or that `onRecord` throws on) is skipped and told to `onUnreadable`.
+   */
+  async open(
+    onRecord: (record: T, ref: SegmentRef) => void,
+    onUnreadable?: (ref: SegmentRef, err: unknown) => void,
+  ): Promise<void> {
+    // private: records hold callback headers and users' inputs
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const segments = (await readdir(this.dir))
       .map((name) => SEGMENT_FILE.exec(name)?.[1])
       .filter((n): n is string => n !== undefined)
@@ -61,14 +68,12 @@ export class SegmentLog<T> {
       while (start < data.length) {
         const end = data.indexOf(10, start)
         if (end === -1) break // a torn last line: the write never finished
+        const ref = { segment, offset: start, length: end - start }
         try {
-          onRecord(JSON.parse(data.toString('utf8', start, end)), {
-            segment,
-            offset: start,
-            length: end - start,
-          })
-        } catch {
-          // an unreadable line is skipped, never fatal
+          onRecord(JSON.parse(data.toString('utf8', start, end)), ref)
+        } catch (err) {
+          // an unreadable line is skipped, never fatal, and never silently
+          onUnreadable?.(ref, err)
         }
         start = end + 1
         goodEnd = start
@@ -78,7 +83,7 @@ export class SegmentLog<T> {
       this.size = goodEnd
     }
     if (this.current === 0) this.current = 1
-    this.handle = await open(join(this.dir, segmentName(this.current)), 'a')
+    this.handle = await open(join(this.dir, segmentName(this.current)), 'a', 0o600)
     this.syncTimer = setInterval(() => void this.sync(), this.syncIntervalMs)
     this.syncTimer.unref()
   }
@@ -164,6 +169,6 @@ export class SegmentLog<T> {
     await this.handle!.close()
     this.current += 1
     this.size = 0
-    this.handle = await open(join(this.dir, segmentName(this.current)), 'a')
+    this.handle = await open(join(this.dir, segmentName(this.current)), 'a', 0o600)
   }
 }
