@@ -1,7 +1,9 @@
 import { appendFile, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import pg from 'pg'
 import { afterAll, describe, expect, it } from 'vitest'
-import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
+import { eventually, startGantry, type TestGantry, waitForTask } from '../helpers.js'
+import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 
 const DEFS = `
 kind: Executor
@@ -84,3 +86,61 @@ describe('a journal with a garbled line and records missing fields', () => {
     expect(kept.find((q) => q.key === 't-broken').record.v).toEqual({ id: 't-broken', status: 'running' })
   })
 })
+
+describe.skipIf(!PG_URL)('PostgreSQL: rows whose records miss what a start needs (GANTRY_TEST_PG)', () => {
+  const schema = newSchema('gantry_damage')
+  const env = { GANTRY_STORE: PG_URL ?? '', GANTRY_PG_SCHEMA: schema }
+  let g: TestGantry | undefined
+  afterAll(async () => {
+    await g?.stop()
+    await dropSchema(schema)
+  })
+
+  it('starts anyway, serves the other tasks, and counts the rows it skipped on /metrics', async () => {
+    g = await startGantry({ files: { 'defs.yaml': DEFS }, env })
+    const alice = g.token('alice')
+    const good = await g.api('/api/ability-tasks', {
+      body: { abilityId: 'echo', inputs: { text: 'one' } },
+      token: alice,
+    })
+    await waitForTask(g, good.body.id, undefined, 8000, alice)
+    const root = g.root
+    await g.stop({ keep: true })
+    g = undefined
+
+    const client = new pg.Client({ connectionString: PG_URL })
+    await client.connect()
+    try {
+      await client.query(`SET search_path TO "${schema}"`)
+      await client.query(
+        `INSERT INTO tasks (id, user_id, ability_id, status, attempts, record, executor_id)
+         VALUES ('t-broken', 'alice', 'echo', 'running', 1, '{"id":"t-broken","status":"running"}', 'mock')`,
+      )
+      await client.query(
+        `INSERT INTO jobs (id, user_id, status, consumed, record)
+         VALUES ('j-broken', 'alice', 'running', false, '{"id":"j-broken","status":"running"}')`,
+      )
+    } finally {
+      await client.end()
+    }
+
+    g = await startGantry({ root, files: { 'defs.yaml': DEFS }, env })
+    expect((await g.api(`/api/ability-tasks/${good.body.id}`, { token: alice })).body.status).toBe(
+      'succeeded',
+    )
+    const fresh = await g.api('/api/ability-tasks', {
+      body: { abilityId: 'echo', inputs: { text: 'two' } },
+      token: alice,
+    })
+    expect((await waitForTask(g, fresh.body.id, undefined, 8000, alice)).status).toBe('succeeded')
+    // the timeouts sweep reads every unfinished task, as a start does
+    expect((await g.api('/api/admin/sweep', { method: 'POST' })).status).toBe(200)
+    const metrics = await eventually(async () => {
+      const text = (await g!.api('/metrics')).body as string
+      return text.includes('collection="task"} 1') ? text : undefined
+    }, 30_000)
+    expect(metrics).toContain('gantry_store_quarantined_records_total{collection="job"} 1')
+  })
+})
+
+if (!PG_URL) it.skip(`PostgreSQL damage test ${SKIP_TITLE}`, () => {})

@@ -9,6 +9,7 @@ import type { LedgerEntry } from '../../ledger/types.js'
 import type { Logger } from '../../logger.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
 import type { WorkflowJob } from '../../workflows/types.js'
+import { unusableBecause } from '../record-check.js'
 import type { Store, StoreDamage } from '../types.js'
 import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.js'
 import { LowdbIdempotencyRepository } from './idempotency-repository.js'
@@ -19,7 +20,6 @@ import { LowdbLedgerRepository } from './ledger-repository.js'
 import { LowdbLogRepository } from './log-repository.js'
 import { LowdbOutboxRepository } from './outbox-repository.js'
 import { ensurePrivateDir, PRIVATE_FILE } from './private-dir.js'
-import { unusableBecause } from './record-check.js'
 import { LowdbTaskRepository } from './task-repository.js'
 
 const FORMAT = 1
@@ -155,7 +155,10 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
         await checkFormat()
         await logs.open(unreadable('logs'))
         await journal.open((op, ref) => {
-          const reason = unusableBecause(op)
+          const reason =
+            typeof op?.c === 'string' && typeof op.k === 'string'
+              ? unusableBecause(op.c, op.v)
+              : 'not a journal op (c, k, v)'
           if (reason) {
             // as if never written: an earlier version of the record, if any, stands
             quarantine.push({ collection: op?.c, key: op?.k, reason, record: op })

@@ -1,9 +1,7 @@
-import type { JournalOp } from './journal.js'
-
 /**
- * What a start needs of each stored record, checked as the journal is replayed:
- * a record without them (a hand edit, a disk that flipped bits inside valid JSON)
- * is set aside instead of stopping every start with a TypeError.
+ * What a start needs of each stored record: a record without it (a hand edit, a
+ * disk that flipped bits inside valid JSON) is set aside instead of stopping
+ * every start with a TypeError. Both stores check with it.
  */
 const REQUIRED: Record<string, [field: string, type: 'string' | 'number' | 'object' | 'boolean'][]> = {
   task: [
@@ -53,13 +51,11 @@ const TASK_STATUSES = new Set(['queued', 'running', 'succeeded', 'failed', 'canc
 const JOB_STATUSES = new Set(['pending', 'running', 'completed', 'failed', 'canceled'])
 const LEDGER_KINDS = new Set(['grant', 'adjust', 'hold', 'commit', 'release'])
 
-/** Why a replayed op cannot be used, or undefined when it can. */
-export function unusableBecause(op: JournalOp): string | undefined {
-  if (typeof op !== 'object' || op === null || typeof op.c !== 'string' || typeof op.k !== 'string')
-    return 'not a journal op (c, k, v)'
-  const required = REQUIRED[op.c]
+/** Why a stored record of `collection` cannot be used, or undefined when it can. */
+export function unusableBecause(collection: string, record: unknown): string | undefined {
+  const required = REQUIRED[collection]
   if (!required) return undefined // a collection this version does not know: left alone, as before
-  const v = op.v as Record<string, unknown>
+  const v = record as Record<string, unknown>
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return 'the record is not an object'
   const missing = required.filter(([field, type]) => {
     const value = v[field]
@@ -68,8 +64,8 @@ export function unusableBecause(op: JournalOp): string | undefined {
     return typeof value !== type
   })
   if (missing.length) return `missing or malformed: ${missing.map(([f]) => f).join(', ')}`
-  if (op.c === 'task' && !TASK_STATUSES.has(v.status as string)) return `unknown status ${v.status}`
-  if (op.c === 'job' && !JOB_STATUSES.has(v.status as string)) return `unknown status ${v.status}`
-  if (op.c === 'ledger' && !LEDGER_KINDS.has(v.kind as string)) return `unknown kind ${v.kind}`
+  if (collection === 'task' && !TASK_STATUSES.has(v.status as string)) return `unknown status ${v.status}`
+  if (collection === 'job' && !JOB_STATUSES.has(v.status as string)) return `unknown status ${v.status}`
+  if (collection === 'ledger' && !LEDGER_KINDS.has(v.kind as string)) return `unknown kind ${v.kind}`
   return undefined
 }
