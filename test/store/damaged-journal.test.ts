@@ -84,7 +84,7 @@ describe('a journal with a garbled line and records missing fields', () => {
       .map((l) => JSON.parse(l))
     expect(kept.map((q) => q.key).sort()).toEqual(['j-broken', 'l-broken', 't-broken'])
     expect(kept.find((q) => q.key === 't-broken').record.v).toEqual({ id: 't-broken', status: 'running' })
-  })
+  }, 90_000)
 })
 
 describe.skipIf(!PG_URL)('PostgreSQL: rows whose records miss what a start needs (GANTRY_TEST_PG)', () => {
@@ -140,7 +140,7 @@ describe.skipIf(!PG_URL)('PostgreSQL: rows whose records miss what a start needs
       return text.includes('collection="task"} 1') ? text : undefined
     }, 30_000)
     expect(metrics).toContain('gantry_store_quarantined_records_total{collection="job"} 1')
-  })
+  }, 90_000)
 })
 
 if (!PG_URL) it.skip(`PostgreSQL damage test ${SKIP_TITLE}`, () => {})

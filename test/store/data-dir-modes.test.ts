@@ -96,7 +96,7 @@ config: { output: { images: [{ url: "data:image/png;base64,${png.toString('base6
     } finally {
       await g?.stop()
     }
-  })
+  }, 60_000)
 
   it('takes away what others could read of an existing data dir', async () => {
     const root = await makeTempDir()

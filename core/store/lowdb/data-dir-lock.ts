@@ -64,7 +64,7 @@ export async function acquireDataDirLock(
       const who = seen?.holder ? `process ${seen.holder.pid} on ${seen.holder.host}` : 'another process'
       throw new GantryError(
         'DATA_DIR_LOCKED',
-        `data dir ${dataDir} is in use by ${who} (heartbeat ${Math.round((seen?.ageMs ?? 0) / 1000)} s ago; waited ${Math.round(waitMs / 1000)} s); stop it or choose another GANTRY_DATA_DIR`,
+        `data dir ${dataDir} is in use by ${who} (heartbeat ${Math.round((seen?.ageMs ?? 0) / 1000)} s ago; waited ${waitMs} ms); stop it or choose another GANTRY_DATA_DIR`,
         { details: { holder: seen?.holder } },
       )
     }
