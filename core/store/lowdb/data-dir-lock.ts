@@ -83,6 +83,8 @@ export async function acquireDataDirLock(
         new GantryError(
           'DATA_DIR_LOCK_LOST',
           `the lock of data dir ${dataDir} was taken over${holder ? ` by process ${holder.pid} on ${holder.host}` : ''}; this process stops writing to it`,
+          // what is still asked of it is refused as unavailable, never half-written beside another writer
+          { status: 503 },
         ),
       )
     }
@@ -108,8 +110,17 @@ async function create(path: string, me: LockOwner): Promise<boolean> {
     await link(tmp, path)
     return true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
-    throw err
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'EEXIST') return false
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'ENOSYS') throw err
+    // a file system without hard links (some network and desktop mounts): exclusive create, then write
+    try {
+      await writeFile(path, JSON.stringify(me), { flag: 'wx', mode: 0o600 })
+      return true
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
+      throw err
+    }
   } finally {
     await unlink(tmp).catch(() => {})
   }

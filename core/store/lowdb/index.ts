@@ -115,7 +115,11 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
       const hash = createHash('sha256').update(JSON.stringify(q.record)).digest('hex')
       if (!known.has(hash)) text += `${JSON.stringify({ hash, at: new Date().toISOString(), ...q })}\n`
     }
-    if (text) await appendFile(path, text, { mode: PRIVATE_FILE })
+    // kept aside for a person to look at; a disk that refuses it must not stop the start as well
+    if (text)
+      await appendFile(path, text, { mode: PRIVATE_FILE }).catch((err) =>
+        say('error', `could not write ${path}`, { err }),
+      )
     damage = {
       unreadableLines: damage.unreadableLines,
       quarantined: quarantine.map(({ collection, key, reason }) => ({ collection, key, reason })),
