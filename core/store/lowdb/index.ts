@@ -35,14 +35,16 @@ export interface LowdbStore extends Store {
   compact(): Promise<{ dropped: number; copied: number }>
 }
 
+export interface LowdbStoreOptions {
+  /** Where what a start skipped or set aside, and a lost lock, are said. */
+  log?: Logger
+  lock?: DataDirLockOptions
+}
+
 /**
  * The embedded store: files under the data dir, owned by one process.
  * Changes are appended and group-committed; nothing rewrites its whole history.
  */
-export interface LowdbStoreOptions {
-  log?: Logger
-  lock?: DataDirLockOptions
-}
 
 export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}): LowdbStore {
   const say: Logger = opts.log ?? (() => {})
