@@ -39,6 +39,8 @@ export interface Config {
   allowPrivateCallbacks: boolean
   bodyLimitBytes: number
   shutdownGraceMs: number
+  /** How long a start waits for another process's data-dir lock to be released or go stale. */
+  lockWaitMs: number
   /** How long a task may wait in the queue unless its ability or executor says otherwise. */
   queueTimeoutMs: number
   /** Ended tasks, logs and settled callbacks older than this are swept away. */
@@ -117,6 +119,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     allowPrivateCallbacks: bool(env, 'GANTRY_ALLOW_PRIVATE_CALLBACKS'),
     bodyLimitBytes: integer(env, 'GANTRY_BODY_LIMIT', 10 * 1024 * 1024),
     shutdownGraceMs: duration(env, 'GANTRY_SHUTDOWN_GRACE', 10_000),
+    lockWaitMs: duration(env, 'GANTRY_LOCK_WAIT', 10_000),
     queueTimeoutMs: duration(env, 'GANTRY_QUEUE_TIMEOUT', 10 * 60_000),
     retentionMs: duration(env, 'GANTRY_RETENTION', 7 * 24 * 3600_000),
     sweepTimeoutsCron: env.GANTRY_SWEEP_TIMEOUTS_CRON || '*/10 * * * * *',

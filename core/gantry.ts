@@ -203,8 +203,11 @@ export async function createGantry(
   setMaxListeners(0, shutdownSignal.signal)
   const hooks = createHookRunner(providers.hooks, log)
   hooks.attach(bus)
-  const metrics = createGantryMetrics(bus, () =>
-    [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
+  const metrics = createGantryMetrics(
+    bus,
+    () =>
+      [...definitions.current().executors.keys()].map((id) => ({ executorId: id, ...scheduler.stats(id) })),
+    () => store.damage?.(),
   )
   let shuttingDown = false
   const runner: CallRunnerDeps = { scheduler: slots, pool, store, bus, media, log }

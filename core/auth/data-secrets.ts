@@ -22,7 +22,7 @@ export function loadDataSecrets(dataDir: string): DataSecrets {
     webhookSecret: stored.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}`,
   }
   if (secrets.jwtSecret !== stored.jwtSecret || secrets.webhookSecret !== stored.webhookSecret) {
-    mkdirSync(dataDir, { recursive: true })
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 })
     writeFileSync(path, JSON.stringify(secrets, null, 2), { mode: 0o600 })
   }
   return secrets

@@ -70,11 +70,12 @@ export function createFileMediaStore(dir: string): MediaStore {
         () => false,
       )
       if (!refreshed) {
-        await mkdir(join(dir, key.slice(0, 2)), { recursive: true })
+        // private, like everything under the data dir (a user's result is theirs)
+        await mkdir(join(dir, key.slice(0, 2)), { recursive: true, mode: 0o700 })
         // written aside and renamed, so a reader never sees half a file
         // a name of its own: two calls storing the same bytes at once must not share a temp file
         const tmp = `${path}.${randomUUID()}.tmp`
-        await writeFile(tmp, bytes)
+        await writeFile(tmp, bytes, { mode: 0o600 })
         await rename(tmp, path)
       }
       return { key, mimeType, size: bytes.length }

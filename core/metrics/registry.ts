@@ -70,7 +70,16 @@ export class Histogram {
 }
 
 export function renderGauge(name: string, help: string, values: [Labels, number][]): string {
-  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} gauge`]
+  return renderValues('gauge', name, help, values)
+}
+
+/** A counter kept elsewhere (the store's), read at scrape time. */
+export function renderCounter(name: string, help: string, values: [Labels, number][]): string {
+  return renderValues('counter', name, help, values)
+}
+
+function renderValues(type: string, name: string, help: string, values: [Labels, number][]): string {
+  const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`]
   for (const [labels, v] of values) {
     const key = labelKey(labels)
     lines.push(key ? `${name}{${key}} ${v}` : `${name} ${v}`)

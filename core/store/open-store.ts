@@ -9,7 +9,11 @@ export async function openStore(
   log?: Logger,
 ): Promise<Store & { compact?(): Promise<{ dropped: number }> }> {
   if (config.store === 'lowdb') {
-    const store = createLowdbStore(config.dataDir, { durability: config.durability, log })
+    const store = createLowdbStore(config.dataDir, {
+      durability: config.durability,
+      log,
+      lock: { waitMs: config.lockWaitMs },
+    })
     await store.open()
     return store
   }

@@ -162,6 +162,14 @@ export interface JobRepository {
 /** Whether a store takes writes now; when it does not, why (the embedded store on a full or failing disk). */
 export type StoreAvailability = { writable: true } | { writable: false; reason: string }
 
+/** What the last open found it could not use, and went on without. */
+export interface StoreDamage {
+  /** Whole lines of the journal or logs that could not be read: skipped. */
+  unreadableLines: number
+  /** Records missing what a start needs: set aside (the embedded store: `quarantine.jsonl`). */
+  quarantined: { collection: string; key: string; reason: string }[]
+}
+
 export interface Store {
   readonly kind: string
   /**
@@ -169,6 +177,8 @@ export interface Store {
    * (a second process is refused); PostgreSQL is shared by design.
    */
   open(): Promise<void>
+  /** What the last open skipped or set aside; reported on /metrics. */
+  damage?(): StoreDamage
   /** Flushes pending writes and gives up ownership. */
   close(): Promise<void>
   readonly logs: LogRepository

@@ -1,4 +1,5 @@
 import type { DefinitionSet } from '../definitions/types.js'
+import { unusableBecause } from '../store/record-check.js'
 import type { Store } from '../store/types.js'
 import type { AbilityTask } from './types.js'
 
@@ -16,9 +17,12 @@ export interface RecoveryDeps {
  * attempts left, else failed with WORKER_CRASHED. None stays `running`.
  */
 export async function recoverTasks(deps: RecoveryDeps) {
-  const counts = { queued: 0, resumed: 0, rerun: 0, failed: 0 }
+  const counts = { queued: 0, resumed: 0, rerun: 0, failed: 0, skipped: 0 }
   for (const task of await deps.store.tasks.unfinished()) {
-    if (task.status === 'queued') {
+    // the stores leave such records out and report them; a task that is not whole is never run
+    if (unusableBecause('task', task)) {
+      counts.skipped++
+    } else if (task.status === 'queued') {
       counts.queued++
       deps.start(task)
     } else if (task.externalId) {
@@ -45,9 +49,11 @@ export async function recoverTasks(deps: RecoveryDeps) {
  * attempt it saw, so a node that comes back late changes nothing.
  */
 export async function reclaimTasks(deps: Omit<RecoveryDeps, 'start'>, tasks: AbilityTask[]) {
-  const counts = { requeued: 0, failed: 0 }
+  const counts = { requeued: 0, failed: 0, skipped: 0 }
   for (const task of tasks) {
-    if (task.externalId || task.attempts <= retriesOf(task, deps.definitions())) {
+    if (unusableBecause('task', task)) {
+      counts.skipped++
+    } else if (task.externalId || task.attempts <= retriesOf(task, deps.definitions())) {
       const requeued: AbilityTask = { ...task, status: 'queued' }
       if (await deps.store.tasks.save(requeued, { status: ['running'], attempts: task.attempts }))
         counts.requeued++

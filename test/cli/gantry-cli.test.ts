@@ -105,7 +105,7 @@ describe('the gantry command', () => {
       })
       expect(res.status).toBe(200)
 
-      const second = await run(['serve'], { GANTRY_DATA_DIR: dataDir, PORT: '0' })
+      const second = await run(['serve'], { GANTRY_DATA_DIR: dataDir, PORT: '0', GANTRY_LOCK_WAIT: '300ms' })
       expect(second.code).toBe(1)
       expect(second.stderr).toContain(`in use by process ${server.child.pid}`)
     } finally {

@@ -86,7 +86,7 @@ describe('the embedded store', () => {
     const dir = await tempDir()
     const first = createLowdbStore(dir)
     await first.open()
-    await expect(createLowdbStore(dir).open()).rejects.toMatchObject({
+    await expect(createLowdbStore(dir, { lock: { waitMs: 200 } }).open()).rejects.toMatchObject({
       code: 'DATA_DIR_LOCKED',
       message: expect.stringContaining(`in use by process ${process.pid}`),
     })

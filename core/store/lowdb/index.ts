@@ -1,4 +1,5 @@
-import { mkdir } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { appendFile, chmod, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Low } from 'lowdb'
 import { JSONFile } from 'lowdb/node'
@@ -8,8 +9,9 @@ import type { LedgerEntry } from '../../ledger/types.js'
 import type { Logger } from '../../logger.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from '../../tasks/types.js'
 import type { WorkflowJob } from '../../workflows/types.js'
-import type { Store, StoreAvailability } from '../types.js'
-import { acquireDataDirLock } from './data-dir-lock.js'
+import type { Store, StoreAvailability, StoreDamage } from '../types.js'
+import { unusableBecause } from '../record-check.js'
+import { acquireDataDirLock, type DataDirLock, type DataDirLockOptions } from './data-dir-lock.js'
 import { LowdbIdempotencyRepository } from './idempotency-repository.js'
 import { LowdbJobRepository } from './job-repository.js'
 import { Journal } from './journal.js'
@@ -17,6 +19,7 @@ import { JournaledCollection } from './journaled-collection.js'
 import { LowdbLedgerRepository } from './ledger-repository.js'
 import { LowdbLogRepository } from './log-repository.js'
 import { LowdbOutboxRepository } from './outbox-repository.js'
+import { ensurePrivateDir, PRIVATE_FILE } from './private-dir.js'
 import type { Availability, Durability } from './segment-log.js'
 import { LowdbTaskRepository } from './task-repository.js'
 
@@ -31,7 +34,9 @@ interface StoreMeta {
 export interface LowdbStoreOptions {
   /** When a change to tasks, holds and jobs is answered: written (`interval`, fsynced each second) or fsynced. */
   durability?: Durability
+  /** Where what a start skipped or set aside, a lost lock and a failing disk are said. */
   log?: Logger
+  lock?: DataDirLockOptions
 }
 
 export interface LowdbStore extends Store {
@@ -45,13 +50,11 @@ export interface LowdbStore extends Store {
  * Changes are appended and group-committed; nothing rewrites its whole history.
  */
 export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}): LowdbStore {
+  const say: Logger = opts.log ?? (() => {})
   // a disk that stops taking writes is said once when it starts and once when it ends
   const tell = (file: string) => (state: Availability, err?: unknown) => {
-    if (state.writable) opts.log?.('warn', `store: ${file} is writable again`)
-    else
-      opts.log?.('error', `store: cannot write ${file}; answering 503 STORE_UNAVAILABLE until it can`, {
-        err,
-      })
+    if (state.writable) say('warn', `store: ${file} is writable again`)
+    else say('error', `store: cannot write ${file}; answering 503 STORE_UNAVAILABLE until it can`, { err })
   }
   const logs = new LowdbLogRepository(dataDir, { onAvailability: tell('logs') })
   const journal = new Journal(dataDir, { durability: opts.durability, onAvailability: tell('journal') })
@@ -76,7 +79,8 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
   const ledger = new LowdbLedgerRepository(journal, entries)
   const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox, ledger)
   const jobRepo = new LowdbJobRepository(journal, jobs, idem, outbox)
-  let unlock: (() => void) | undefined
+  let lock: DataDirLock | undefined
+  let damage: StoreDamage = { unreadableLines: 0, quarantined: [] }
 
   async function checkFormat() {
     const meta = new Low<StoreMeta>(new JSONFile(join(dataDir, 'meta.json')), {
@@ -91,6 +95,46 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
       )
     }
     await meta.write()
+    // lowdb writes a new file and renames it over: its mode is the default one
+    await chmod(join(dataDir, 'meta.json'), PRIVATE_FILE)
+  }
+
+  /**
+   * Keeps a record a start cannot use aside in `quarantine.jsonl` (once, however
+   * many starts find it again), logs it, and counts it for /metrics.
+   */
+  const quarantine: { collection: string; key: string; reason: string; record: unknown }[] = []
+  async function setAside() {
+    const path = join(dataDir, 'quarantine.jsonl')
+    const known = new Set(
+      (await readFile(path, 'utf8').catch(() => '')).split('\n').map((line) => {
+        try {
+          return JSON.parse(line).hash as string
+        } catch {
+          return undefined
+        }
+      }),
+    )
+    let text = ''
+    for (const q of quarantine) {
+      say('error', 'journal record set aside: a start cannot use it', {
+        collection: q.collection,
+        key: q.key,
+        reason: q.reason,
+      })
+      const hash = createHash('sha256').update(JSON.stringify(q.record)).digest('hex')
+      if (!known.has(hash)) text += `${JSON.stringify({ hash, at: new Date().toISOString(), ...q })}\n`
+    }
+    // kept aside for a person to look at; a disk that refuses it must not stop the start as well
+    if (text)
+      await appendFile(path, text, { mode: PRIVATE_FILE }).catch((err) =>
+        say('error', `could not write ${path}`, { err }),
+      )
+    damage = {
+      unreadableLines: damage.unreadableLines,
+      quarantined: quarantine.map(({ collection, key, reason }) => ({ collection, key, reason })),
+    }
+    quarantine.length = 0
   }
 
   return {
@@ -107,30 +151,57 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
       }
       return { writable: true }
     },
+    damage: () => damage,
     async open() {
-      await mkdir(dataDir, { recursive: true })
-      unlock = acquireDataDirLock(dataDir)
+      const dir = await ensurePrivateDir(dataDir)
+      if (dir === 'tightened') say('warn', `data dir ${dataDir} was readable by others; now 0700`)
+      if (dir === 'open') say('warn', `data dir ${dataDir} is readable by others and could not be changed`)
+      lock = await acquireDataDirLock(dataDir, {
+        ...opts.lock,
+        onLost(err) {
+          // two writers would interleave journal lines: the one that lost the lock stops writing
+          journal.stop(err)
+          logs.stop(err)
+          say('error', err.message, { code: err.code })
+          opts.lock?.onLost?.(err)
+        },
+      })
+      damage = { unreadableLines: 0, quarantined: [] }
+      const unreadable = (file: string) => (ref: { segment: number; offset: number }, err: unknown) => {
+        damage.unreadableLines++
+        say('error', `unreadable line skipped in ${file}`, { ...ref, err })
+      }
       try {
         await checkFormat()
-        await logs.open()
+        await logs.open(unreadable('logs'))
         await journal.open((op, ref) => {
+          const reason =
+            typeof op?.c === 'string' && typeof op.k === 'string'
+              ? unusableBecause(op.c, op.v)
+              : 'not a journal op (c, k, v)'
+          if (reason) {
+            // as if never written: an earlier version of the record, if any, stands
+            quarantine.push({ collection: op?.c, key: op?.k, reason, record: op })
+            return
+          }
           collections.get(op.c)?.replay(op, ref)
           if (op.c === 'task') taskRepo.noteReplayed(op.v as AbilityTask)
           else if (op.c === 'ledger') ledger.noteReplayed(op.v as LedgerEntry)
           else if (op.c === 'job') jobRepo.noteReplayed(op.v as WorkflowJob)
-        })
+        }, unreadable('journal'))
         taskRepo.orderReplayed()
+        await setAside()
       } catch (err) {
-        unlock()
-        unlock = undefined
+        await lock.release()
+        lock = undefined
         throw err
       }
     },
     async close() {
       await logs.close()
       await journal.close()
-      unlock?.()
-      unlock = undefined
+      await lock?.release()
+      lock = undefined
     },
     async compact() {
       let dropped = 0

@@ -34,10 +34,12 @@ export class Journal {
     this.log = new SegmentLog(join(dataDir, 'journal'), { maxSegmentBytes: 32 * 1024 * 1024, ...opts })
   }
 
-  async open(replay: Replay): Promise<void> {
+  private stopped?: Error
+
+  async open(replay: Replay, onUnreadable?: (ref: SegmentRef, err: unknown) => void): Promise<void> {
     await this.log.open((tx, ref) => {
       for (const op of tx.ops) replay(op, ref)
-    })
+    }, onUnreadable)
   }
 
   /**
@@ -45,11 +47,21 @@ export class Journal {
    * When it cannot be written, `undo` runs first (see `SegmentLog.append`).
    */
   commit(ops: JournalOp[], undo?: () => void): Promise<SegmentRef> {
+    if (this.stopped) {
+      undo?.()
+      return Promise.reject(this.stopped)
+    }
     return this.log.append({ ops }, undo)
   }
 
   availability(): Availability {
     return this.log.availability()
+  }
+
+
+  /** Refuses every later commit with `err` (this process no longer owns the data dir). */
+  stop(err: Error): void {
+    this.stopped = err
   }
 
   /** Reads the value of `c`/`k` from the transaction at `ref`. */

@@ -31,8 +31,15 @@ export class LowdbLogRepository implements LogRepository {
     return this.file.availability()
   }
 
-  open(): Promise<void> {
-    return this.file.open((log, ref) => this.index(log, ref))
+  private stopped?: Error
+
+  open(onUnreadable?: (ref: SegmentRef, err: unknown) => void): Promise<void> {
+    return this.file.open((log, ref) => this.index(log, ref), onUnreadable)
+  }
+
+  /** Refuses every later append with `err` (this process no longer owns the data dir). */
+  stop(err: Error): void {
+    this.stopped = err
   }
 
   close(): Promise<void> {
@@ -40,6 +47,7 @@ export class LowdbLogRepository implements LogRepository {
   }
 
   async append(log: InvocationLog): Promise<void> {
+    if (this.stopped) throw this.stopped
     const ref = await this.file.append(log)
     this.index(log, ref)
   }

@@ -85,9 +85,16 @@ export class SegmentLog<T> {
     this.onAvailability = opts.onAvailability
   }
 
-  /** Opens the log and replays every stored record, oldest first. */
-  async open(onRecord: (record: T, ref: SegmentRef) => void): Promise<void> {
-    await mkdir(this.dir, { recursive: true })
+  /**
+   * Opens the log and replays every stored record, oldest first. A whole line that
+   * cannot be read (or that `onRecord` throws on) is skipped and told to `onUnreadable`.
+   */
+  async open(
+    onRecord: (record: T, ref: SegmentRef) => void,
+    onUnreadable?: (ref: SegmentRef, err: unknown) => void,
+  ): Promise<void> {
+    // private: records hold callback headers and users' inputs
+    await mkdir(this.dir, { recursive: true, mode: 0o700 })
     const segments = (await readdir(this.dir))
       .map((name) => SEGMENT_FILE.exec(name)?.[1])
       .filter((n): n is string => n !== undefined)
@@ -101,14 +108,12 @@ export class SegmentLog<T> {
       while (start < data.length) {
         const end = data.indexOf(10, start)
         if (end === -1) break // a torn last line: the write never finished
+        const ref = { segment, offset: start, length: end - start }
         try {
-          onRecord(JSON.parse(data.toString('utf8', start, end)), {
-            segment,
-            offset: start,
-            length: end - start,
-          })
-        } catch {
-          // an unreadable line is skipped, never fatal
+          onRecord(JSON.parse(data.toString('utf8', start, end)), ref)
+        } catch (err) {
+          // an unreadable line is skipped, never fatal, and never silently
+          onUnreadable?.(ref, err)
         }
         start = end + 1
         goodEnd = start
@@ -118,7 +123,7 @@ export class SegmentLog<T> {
       this.size = goodEnd
     }
     if (this.current === 0) this.current = 1
-    this.handle = await open(join(this.dir, segmentName(this.current)), 'a')
+    this.handle = await open(join(this.dir, segmentName(this.current)), 'a', 0o600)
     this.syncTimer = setInterval(() => void this.sync(), this.syncIntervalMs)
     this.syncTimer.unref()
   }
@@ -304,7 +309,7 @@ export class SegmentLog<T> {
   /** A new segment; on any failure the current one stays as it was. */
   private async rotate() {
     await segmentIo.datasync(this.handle!)
-    const next = await open(join(this.dir, segmentName(this.current + 1)), 'a')
+    const next = await open(join(this.dir, segmentName(this.current + 1)), 'a', 0o600)
     await this.handle!.close().catch(() => {})
     this.handle = next
     this.current += 1

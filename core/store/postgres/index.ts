@@ -1,5 +1,6 @@
 import type { ClusterCoordination } from '../../cluster/types.js'
 import type { MediaStore } from '../../media/media-store.js'
+import { createDamageReport } from '../damage-report.js'
 import type { Store } from '../types.js'
 import { createCoordination } from './cluster/coordination.js'
 import { createIdempotencyRepository } from './idempotency-repository.js'
@@ -32,18 +33,20 @@ export function createPostgresStore(url: string, opts: PostgresStoreOptions = {}
   const schema = opts.schema ?? 'gantry'
   const pool = createPool(url, { poolSize: opts.poolSize ?? 10, schema })
   let ended = false
+  const damage = createDamageReport(opts.log)
   const cluster = createCoordination(pool, { url, schema, leaseMs: opts.leaseMs ?? 30_000, log: opts.log })
   return {
     kind: 'postgres',
     cluster,
     logs: createLogRepository(pool),
-    tasks: createTaskRepository(pool),
+    tasks: createTaskRepository(pool, damage),
     idempotency: createIdempotencyRepository(pool),
     outbox: createOutboxRepository(pool),
     ledger: createLedgerRepository(pool),
-    jobs: createJobRepository(pool),
+    jobs: createJobRepository(pool, damage),
     media: createPostgresMediaStore(pool),
     migrate: () => migrate(pool, schema),
+    damage: damage.snapshot,
     async open() {
       await migrate(pool, schema)
     },

@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg'
 import type { WorkflowJob } from '../../workflows/types.js'
+import type { DamageReport } from '../damage-report.js'
 import type { JobRepository } from '../types.js'
 import { putIdempotency } from './idempotency-repository.js'
 import { putDelivery } from './outbox-repository.js'
@@ -9,7 +10,7 @@ import { withTransaction } from './tx.js'
 const JOB_ENDED_SQL = `('completed', 'failed', 'canceled')`
 
 /** Workflow jobs, one row each. */
-export function createJobRepository(pool: Pool): JobRepository {
+export function createJobRepository(pool: Pool, damage?: DamageReport): JobRepository {
   return {
     async insert(job, idempotency) {
       const seq = await withTransaction(pool, async (client) => {
@@ -44,9 +45,9 @@ export function createJobRepository(pool: Pool): JobRepository {
 
     async unfinished() {
       const { rows } = await pool.query(
-        `SELECT record FROM jobs WHERE status NOT IN ${JOB_ENDED_SQL} ORDER BY seq`,
+        `SELECT id, record FROM jobs WHERE status NOT IN ${JOB_ENDED_SQL} ORDER BY seq`,
       )
-      return rows.map((r) => r.record)
+      return damage ? damage.usable<WorkflowJob>('job', rows) : rows.map((r) => r.record)
     },
 
     async activeWithSingleton(key) {

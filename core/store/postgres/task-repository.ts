@@ -1,6 +1,7 @@
 import type { Pool } from 'pg'
 import { noteCharged } from '../../ledger/rules.js'
 import type { AbilityTask } from '../../tasks/types.js'
+import type { DamageReport } from '../damage-report.js'
 import type { TaskRepository } from '../types.js'
 import { createBatcher } from './batcher.js'
 import { putIdempotency } from './idempotency-repository.js'
@@ -81,7 +82,7 @@ async function saveRows(db: Queryable, rows: SaveRow[]): Promise<boolean[]> {
  * Tasks, one row each; every change an attempt makes is an UPDATE conditional on that attempt.
  * Inserts and changes with nothing beside them are batched: those of one turn go in one statement.
  */
-export function createTaskRepository(pool: Pool): TaskRepository {
+export function createTaskRepository(pool: Pool, damage?: DamageReport): TaskRepository {
   const insertOne = createBatcher<AbilityTask, number>({
     many: (tasks) => insertRows(pool, tasks),
     one: async (task) => (await insertRows(pool, [task]))[0],
@@ -150,9 +151,9 @@ export function createTaskRepository(pool: Pool): TaskRepository {
 
     async unfinished() {
       const { rows } = await pool.query(
-        `SELECT record FROM tasks WHERE status NOT IN ${ENDED_SQL} ORDER BY seq`,
+        `SELECT id, record FROM tasks WHERE status NOT IN ${ENDED_SQL} ORDER BY seq`,
       )
-      return rows.map((r) => r.record)
+      return damage ? damage.usable<AbilityTask>('task', rows) : rows.map((r) => r.record)
     },
 
     async removeEndedBefore(before) {
