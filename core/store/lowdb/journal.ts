@@ -58,7 +58,6 @@ export class Journal {
     return this.log.availability()
   }
 
-
   /** Refuses every later commit with `err` (this process no longer owns the data dir). */
   stop(err: Error): void {
     this.stopped = err
