@@ -2,9 +2,11 @@
  * Bounds on any JSON a client sends, checked once where the body is parsed.
  *
  * The byte limit alone lets a 10 MB body nest millions of levels: JSON.parse
- * copes, but JSON.stringify, structuredClone and every recursive walk after it
- * overflow the stack, and a store write fails after credits were held. Strings
- * are checked too: none may hold what a store cannot (core/store/storable.ts).
+ * copes, slowly (seconds), but JSON.stringify, structuredClone and every
+ * recursive walk after it overflow the stack, and a store write fails after
+ * credits were held. So depth is found in the text before parsing
+ * (`findTooDeep`), and the parsed value is checked for width and for strings
+ * no store can hold (`checkJsonBounds`, see core/store/storable.ts).
  */
 import { unstorable } from '../store/storable.js'
 
@@ -78,15 +80,71 @@ export function checkJsonBounds(value: unknown, bounds: JsonBounds = JSON_BOUNDS
 
 const SEGMENT_SHOWN = 64
 
-/** The frame's JSON pointer (RFC 6901), each segment cut to a readable length. */
+/** A JSON pointer (RFC 6901) of `segments`, each cut to a readable length. */
+function pointerOf(segments: readonly string[]): string {
+  return segments
+    .map((key) => (key.length > SEGMENT_SHOWN ? `${key.slice(0, SEGMENT_SHOWN)}…` : key))
+    .map((key) => `/${key.replace(/~/g, '~0').replace(/\//g, '~1')}`)
+    .join('')
+}
+
 function pointer(frame: Frame): string {
   const segments: string[] = []
-  for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.parent) {
-    const key = f.key.length > SEGMENT_SHOWN ? `${f.key.slice(0, SEGMENT_SHOWN)}…` : f.key
-    segments.push(key.replace(/~/g, '~0').replace(/\//g, '~1'))
+  for (let f: Frame | undefined = frame; f?.key !== undefined; f = f.parent) segments.push(f.key)
+  return pointerOf(segments.reverse())
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+
+interface TextLevel {
+  array: boolean
+  /** The raw key (a JSON string literal) or index leading to the current child. */
+  key?: string
+  index: number
+}
+
+/**
+ * Where JSON text first nests deeper than `maxDepth`, found in one pass over
+ * the text, before it is parsed: V8 parses deep nesting slowly (a 10 MB body
+ * of brackets holds the thread for seconds), so depth is refused unparsed.
+ * On text that is not JSON the answer means little; JSON.parse refuses it.
+ */
+export function findTooDeep(text: string, maxDepth = JSON_BOUNDS.maxDepth): BoundsProblem | undefined {
+  const levels: TextLevel[] = []
+  let expectKey = false
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i)
+    if (ch === QUOTE) {
+      const start = i
+      for (i++; i < text.length && text.charCodeAt(i) !== QUOTE; i++) {
+        if (text.charCodeAt(i) === BACKSLASH) i++
+      }
+      if (expectKey) levels[levels.length - 1].key = text.slice(start, i + 1)
+      expectKey = false
+    } else if (ch === 0x7b || ch === 0x5b) {
+      levels.push({ array: ch === 0x5b, index: 0 })
+      if (levels.length > maxDepth) {
+        const segments = levels.slice(0, -1).map((l) => (l.array ? String(l.index) : decodeKey(l.key)))
+        return { path: pointerOf(segments), message: `nests deeper than ${maxDepth} levels` }
+      }
+      expectKey = ch === 0x7b
+    } else if (ch === 0x7d || ch === 0x5d) {
+      levels.pop()
+      expectKey = false
+    } else if (ch === 0x2c) {
+      const top = levels[levels.length - 1]
+      if (top?.array) top.index++
+      else if (top) expectKey = true
+    }
   }
-  return segments
-    .reverse()
-    .map((s) => `/${s}`)
-    .join('')
+  return undefined
+}
+
+function decodeKey(raw = '""'): string {
+  try {
+    return String(JSON.parse(raw))
+  } catch {
+    return raw.slice(1, -1)
+  }
 }

@@ -1,7 +1,7 @@
 import type { ErrorObject, ValidateFunction } from 'ajv'
 import type { Context } from 'hono'
 import { GantryError } from '../errors.js'
-import { checkJsonBounds } from './json-bounds.js'
+import { checkJsonBounds, findTooDeep } from './json-bounds.js'
 
 interface FieldProblem {
   path: string
@@ -23,6 +23,8 @@ const invalidBody = (details: FieldProblem[]) =>
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
   const text = await c.req.text()
   if (text.trim() === '') return {}
+  const tooDeep = findTooDeep(text)
+  if (tooDeep) throw invalidBody([{ path: tooDeep.path || '/', message: tooDeep.message }])
   let value: unknown
   try {
     value = JSON.parse(text)
