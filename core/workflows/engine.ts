@@ -115,11 +115,15 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     if (def.singleton) {
       const key = `${def.id}:${String(render(def.singleton, scopeOf(job)))}`
       job.singletonKey = key
+      // a key is the caller's own: another user's start with the same key gets a job of its own
+      const owner = job.userId
       // starts with the same key take turns, so two at once cannot both miss the other
-      const existing = await serialized(`singleton:${key}`, async () => {
-        const active = await store.jobs.activeWithSingleton(key)
-        if (!active) await store.jobs.insert(job, idempotency)
-        return active
+      const existing = await serialized(`singleton:${JSON.stringify([owner, key])}`, async () => {
+        const active = await store.jobs.activeWithSingleton(owner, key)
+        // never answered with a job the caller does not own, whatever the lookup found
+        if (active?.userId === owner) return active
+        await store.jobs.insert(job, idempotency)
+        return undefined
       })
       if (existing) return { job: existing, existing: true }
     } else {
