@@ -24,8 +24,9 @@ import {
   signatureOf,
   summaryOf,
 } from './job-state.js'
-import { settleStep, startStep, stopSteps } from './steps.js'
-import { render } from './template.js'
+import { loadOutputs, stepsReadBy, taskIdsOf, upgradeJob } from './step-output.js'
+import { fanOutError, settleStep, startStep, stopSteps } from './steps.js'
+import { isTruthy, references, render } from './template.js'
 import { JOB_ENDED, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
 
 export interface StartJob {
@@ -44,6 +45,8 @@ export interface WorkflowEngineDeps {
   definitions(): DefinitionSet
   onDeliveryQueued?(): void
   log: Logger
+  /** Most items of a `forEach` whose step sets no `maxItems` (GANTRY_MAX_FANOUT). */
+  maxFanout: number
   /** In a cluster, a lock across nodes: a job's step tasks may end on any of them. */
   lock?<T>(key: string, work: () => Promise<T>): Promise<T>
 }
@@ -54,7 +57,12 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   const queues = new Map<string, Promise<unknown>>()
   // tasks that just ended, as their event carried them: settling a step need not read them back from disk
   const justEnded = new Map<string, AbilityTask>()
-  const stepDeps = { store, tasks: deps.tasks, justEnded }
+  const stepDeps = { store, tasks: deps.tasks, justEnded, maxFanout: deps.maxFanout }
+  // jobs stored before step results moved to their tasks are read in today's shape
+  const getJob = async (id: string) => {
+    const job = await store.jobs.get(id)
+    return job && upgradeJob(job)
+  }
   // jobs with an advance queued and not yet started
   const waiting = new Set<string>()
 
@@ -102,15 +110,14 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       status: 'pending',
       progress: 0,
       plan: planOf(def),
-      steps: Object.fromEntries(
-        def.steps.map((s) => [s.id, { status: 'pending', taskIds: [], results: [], errors: [] }]),
-      ),
+      steps: Object.fromEntries(def.steps.map((s) => [s.id, { status: 'pending', items: '' }])),
       consumed: false,
       ...(input.callbackUrl
         ? { callbackUrl: input.callbackUrl, callbackHeaders: input.callbackHeaders }
         : {}),
       createdAt: Date.now(),
     }
+    refuseLargeFanOut(job)
     if (idempotency) idempotency.jobId = job.id
     if (def.singleton) {
       const key = `${def.id}:${String(render(def.singleton, scopeOf(job)))}`
@@ -125,18 +132,35 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         await store.jobs.insert(job, idempotency)
         return undefined
       })
-      if (existing) return { job: existing, existing: true }
+      if (existing) return { job: upgradeJob(existing), existing: true }
     } else {
       await store.jobs.insert(job, idempotency)
     }
     announce(job)
     await serialized(job.id, () => advance(job.id))
-    return { job: (await store.jobs.get(job.id)) ?? job, existing: false }
+    return { job: (await getJob(job.id)) ?? job, existing: false }
+  }
+
+  /**
+   * A `forEach` over a list the params give, longer than its limit, is refused
+   * before anything is stored; a list read from a step is checked when it runs.
+   */
+  function refuseLargeFanOut(job: WorkflowJob) {
+    const knownNow = (value: unknown) =>
+      references(value).every((r) => r.root === 'params' || r.root === 'job')
+    for (const step of job.plan.steps) {
+      if (step.forEach === undefined || !knownNow(step.forEach)) continue
+      if (step.if !== undefined && !(knownNow(step.if) && isTruthy(render(step.if, scopeOf(job))))) continue
+      const items = render(step.forEach, scopeOf(job))
+      const error =
+        Array.isArray(items) && fanOutError(step, items.length, deps.maxFanout, 'VALIDATION_FAILED')
+      if (error) throw error
+    }
   }
 
   /** Moves a job on: settles steps whose tasks ended, starts steps whose needs are met, ends the job when it can. */
   async function advance(jobId: string): Promise<void> {
-    const job = await store.jobs.get(jobId)
+    const job = await getJob(jobId)
     if (!job || JOB_ENDED.has(job.status)) return
     // this copy is changed, then written below; `before` says what moved
     const before = signatureOf(job)
@@ -146,7 +170,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     for (const step of job.plan.steps) {
       const state = job.steps[step.id]
-      if (state.status === 'running') await settleStep(stepDeps, step, state)
+      if (state.status === 'running') await settleStep(stepDeps, job.id, step, state)
     }
     let failed = blockingFailure(job)
     if (!failed) {
@@ -160,7 +184,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       failed = blockingFailure(job)
     }
     if (failed) await failJob(job, failed[0], failed[1])
-    else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) completeJob(job)
+    else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) await completeJob(job)
     job.progress = progressOf(job)
     await persist(job, before)
   }
@@ -172,14 +196,17 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     await stopSteps(stepDeps, job)
   }
 
-  function completeJob(job: WorkflowJob) {
+  /** The job's output is stored once, when it completes; the steps' outputs are read from their tasks. */
+  async function completeJob(job: WorkflowJob) {
     job.status = 'completed'
     job.finishedAt = Date.now()
     job.progress = 100
     try {
+      const read = job.plan.output ? stepsReadBy(job.plan.output) : Object.keys(job.steps)
+      const outputs = await loadOutputs(store, job, read)
       job.output = job.plan.output
-        ? render(job.plan.output, scopeOf(job))
-        : Object.fromEntries(Object.entries(job.steps).map(([id, s]) => [id, s.output]))
+        ? render(job.plan.output, scopeOf(job, outputs))
+        : Object.fromEntries(Object.keys(job.steps).map((id) => [id, outputs[id]]))
     } catch (err) {
       job.status = 'failed'
       job.error = { code: 'VALIDATION_FAILED', message: `output: ${(err as Error).message}` }
@@ -223,7 +250,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     async cancel(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         if (JOB_ENDED.has(current.status))
           throw new GantryError('CONFLICT', `job ${job.id} already ended (${current.status})`)
         const before = signatureOf(current)
@@ -240,7 +267,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     /** Runs failed and canceled steps again; succeeded ones keep their outputs. */
     async retry(job: WorkflowJob): Promise<WorkflowJob> {
       await serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         if (current.status !== 'failed' && current.status !== 'canceled') {
           throw new GantryError(
             'CONFLICT',
@@ -249,12 +276,15 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         }
         for (const state of Object.values(current.steps)) {
           if (state.status === 'failed' || state.status === 'canceled') {
-            // items that succeeded keep their results; the rest run again
+            // items that succeeded keep their tasks, and so their results; the rest run again
+            const keptRounds: Record<string, number> = {}
+            for (const [i, item] of [...state.items].entries())
+              if (item === 's') keptRounds[i] = state.keptRounds?.[i] ?? state.round ?? 0
             Object.assign(state, {
               status: 'pending',
-              errors: [],
-              output: undefined,
+              settled: undefined,
               error: undefined,
+              keptRounds: Object.keys(keptRounds).length ? keptRounds : undefined,
               round: (state.round ?? 0) + 1,
             })
           }
@@ -269,12 +299,12 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         announce(current)
         await advance(current.id)
       })
-      return (await store.jobs.get(job.id))!
+      return (await getJob(job.id))!
     },
 
     async consume(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         current.consumed = true
         current.consumedAt = Date.now()
         await store.jobs.save(current)
@@ -291,7 +321,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     /** Tasks of a job, for its view. */
     async tasksOf(job: WorkflowJob): Promise<AbilityTask[]> {
-      const all = Object.values(job.steps).flatMap((s) => s.taskIds)
+      const all = Object.entries(job.steps).flatMap(([stepId, s]) => taskIdsOf(job.id, stepId, s))
       return (await Promise.all(all.map((id) => store.tasks.get(id)))).filter((t): t is AbilityTask => !!t)
     },
   }

@@ -122,7 +122,7 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           },
         ],
       },
-      steps: { resize: { status: 'pending', taskIds: [], results: [], errors: [] } },
+      steps: { resize: { status: 'pending', items: '' } },
       consumed: false,
       createdAt: tick(),
       ...over,
@@ -889,10 +889,9 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           steps: {
             resize: {
               status: 'succeeded',
-              taskIds: ['t1', 't2'],
-              results: [{ url: 'a' }, null],
-              errors: [null, { code: 'PROVIDER_ERROR', message: 'x' }],
-              output: [{ url: 'a' }],
+              items: 'sf',
+              keptRounds: { '0': 1 },
+              settled: true,
             },
           },
           output: { thumbs: ['a'] },
@@ -909,7 +908,7 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         await store.jobs.insert(makeJob('j1', { singletonKey: 'k' }))
         const read = (await store.jobs.get('j1'))!
         read.status = 'completed'
-        read.steps.resize = { status: 'succeeded', taskIds: ['t1'], results: [{}], errors: [null] }
+        read.steps.resize = { status: 'succeeded', items: 's', settled: true }
         const listed = (await store.jobs.list({ limit: 10 })).items[0]
         listed.progress = 0.5
         ;(await store.jobs.unfinished())[0].status = 'failed'

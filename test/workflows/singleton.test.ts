@@ -29,12 +29,15 @@ steps:
 `
 
 const stores = [
-  { name: 'embedded store', env: () => ({}) },
+  { name: 'embedded store', env: (): Record<string, string> => ({}) },
   ...(PG_URL
     ? [
         {
           name: 'PostgreSQL',
-          env: () => ({ GANTRY_STORE: PG_URL, GANTRY_PG_SCHEMA: newSchema('singleton') }),
+          env: (): Record<string, string> => ({
+            GANTRY_STORE: PG_URL!,
+            GANTRY_PG_SCHEMA: newSchema('singleton'),
+          }),
         },
       ]
     : []),
@@ -43,7 +46,7 @@ if (!PG_URL) console.log('PostgreSQL case skipped: GANTRY_TEST_PG is not set')
 
 describe.each(stores)('a singleton key on the $name', ({ env: makeEnv }) => {
   let g: TestGantry
-  const env = makeEnv()
+  const env: Record<string, string> = makeEnv()
   beforeAll(async () => {
     g = await startGantry({ files: { 'defs.yaml': defs }, env })
   })
