@@ -214,6 +214,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   }
 
   async function persist(job: WorkflowJob, before: string) {
+    // nothing a client sees moved: not written, so a fan-out's job is written about once per
+    // percent of progress instead of once per item (items that ended are read from their tasks)
+    if (signatureOf(job) === before) return
     const deliveries: CallbackDelivery[] = []
     const ended = JOB_ENDED.has(job.status) && !before.startsWith(`${job.status}:`) && !job.callback
     if (ended && job.callbackUrl) {
@@ -223,7 +226,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     await store.jobs.save(job, deliveries)
     if (deliveries.length) deps.onDeliveryQueued?.()
-    if (signatureOf(job) !== before) announce(job)
+    announce(job)
   }
 
   return {
