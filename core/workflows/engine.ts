@@ -168,20 +168,26 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       job.status = 'running'
       job.startedAt = Date.now()
     }
-    for (const step of job.plan.steps) {
-      const state = job.steps[step.id]
-      if (state.status === 'running') await settleStep(stepDeps, job.id, step, state)
-    }
-    let failed = blockingFailure(job)
-    if (!failed) {
+    let failed: ReturnType<typeof blockingFailure>
+    for (;;) {
+      for (const step of job.plan.steps) {
+        const state = job.steps[step.id]
+        if (state.status === 'running') await settleStep(stepDeps, job.id, step, state)
+      }
+      failed = blockingFailure(job)
+      if (failed) break
+      let found = false
       for (const step of job.plan.steps) {
         const state = job.steps[step.id]
         if (state.status !== 'pending') continue
         const needs = step.needs.map((n) => job.steps[n])
         if (!needs.every((n) => STEP_SETTLED.has(n.status))) continue
-        await startStep(stepDeps, job, step, state)
+        found = (await startStep(stepDeps, job, step, state)) || found
       }
       failed = blockingFailure(job)
+      // a step found tasks stored before a crash: they may have ended already, and no
+      // event will say so again, so they are settled now (each pass starts a step: it ends)
+      if (failed || !found) break
     }
     if (failed) await failJob(job, failed[0], failed[1])
     else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) await completeJob(job)
@@ -324,7 +330,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     /** Tasks of a job, for its view. */
     async tasksOf(job: WorkflowJob): Promise<AbilityTask[]> {
-      const all = Object.entries(job.steps).flatMap(([stepId, s]) => taskIdsOf(job.id, stepId, s))
+      const steps = Object.entries(upgradeJob(job).steps)
+      const all = steps.flatMap(([stepId, s]) => taskIdsOf(job.id, stepId, s))
       return (await Promise.all(all.map((id) => store.tasks.get(id)))).filter((t): t is AbilityTask => !!t)
     },
   }

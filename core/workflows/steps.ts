@@ -35,14 +35,21 @@ export function fanOutError(step: PlannedStep, count: number, maxFanout: number,
   })
 }
 
-export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedStep, state: StepState) {
+/** Starts a step's tasks; true when some were stored already (by a run that crashed before the job's write). */
+export async function startStep(
+  deps: StepDeps,
+  job: WorkflowJob,
+  step: PlannedStep,
+  state: StepState,
+): Promise<boolean> {
   const accepted: AbilityTask[] = []
+  let found = false
   try {
     const read = [...stepsReadBy(step.if), ...stepsReadBy(step.forEach), ...stepsReadBy(step.with)]
     const outputs = await loadOutputs(deps.store, job, read)
     if (step.if !== undefined && !isTruthy(render(step.if, scopeOf(job, outputs)))) {
       state.status = 'skipped'
-      return
+      return false
     }
     const items = step.forEach === undefined ? [undefined] : render(step.forEach, scopeOf(job, outputs))
     if (!Array.isArray(items))
@@ -53,7 +60,7 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
       state.status = 'succeeded'
       state.items = ''
       state.settled = true
-      return
+      return false
     }
     // on a retry, items that already succeeded keep their task and result
     const kept = state.items.length === items.length ? state.items : ''
@@ -88,7 +95,10 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
     for (const task of prepared) {
       if (!task) continue
       // stored before a crash that lost the job's own write: the job now knows it, nothing runs twice
-      if (await deps.store.tasks.get(task.id)) continue
+      if (await deps.store.tasks.get(task.id)) {
+        found = true
+        continue
+      }
       try {
         await deps.tasks.accept(task)
         accepted.push(task)
@@ -103,6 +113,7 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
     state.status = 'failed'
     state.error = { code: e.code, message: e.message }
   }
+  return found
 }
 
 /** Notes which items ended (their results stay in their tasks); once all have, the step succeeds or fails. */
