@@ -88,6 +88,8 @@ const stores = [
     : []),
 ]
 
+if (!PG_URL) console.log('PostgreSQL cases skipped: GANTRY_TEST_PG is not set')
+
 describe.each(stores)('a fan-out on the $name', ({ env: makeEnv }) => {
   let g: TestGantry
   const env: Record<string, string> = { ...makeEnv(), GANTRY_MAX_FANOUT: '600' }
