@@ -51,6 +51,8 @@ export interface Config {
   mediaMaxBytes: number
   callbackMaxAttempts: number
   callbackBackoffMs: number
+  /** Most items one workflow `forEach` fans out to, unless the step sets its own `maxItems`. */
+  maxFanout: number
   logLevel: 'debug' | 'info' | 'warn' | 'error'
 }
 
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     mediaMaxBytes: integer(env, 'GANTRY_MEDIA_MAX_BYTES', 50 * 1024 * 1024),
     callbackMaxAttempts: integer(env, 'GANTRY_CALLBACK_MAX_ATTEMPTS', 6),
     callbackBackoffMs: duration(env, 'GANTRY_CALLBACK_BACKOFF', 30_000),
+    maxFanout: integer(env, 'GANTRY_MAX_FANOUT', 1000),
     logLevel,
   }
 }

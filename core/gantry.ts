@@ -161,6 +161,7 @@ export async function createGantry(
     definitions: currentDefinitions,
     onDeliveryQueued: deliveryQueued,
     log,
+    maxFanout: config.maxFanout,
     lock: cluster ? (key, work) => cluster.withLock(key, work) : undefined,
   })
   bus.on('ability-task.status', ({ task }) => {

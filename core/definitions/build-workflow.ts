@@ -53,6 +53,7 @@ function buildStep(step: Doc, previousId: string | undefined, source: SourceRef)
     needs: step.needs ?? (previousId === undefined ? [] : [previousId]),
     if: step.if,
     forEach: step.forEach,
+    maxItems: step.maxItems,
     retry: toRetry(step.retry),
     timeoutMs: parseDuration(step.timeout),
     continueOnError: step.continueOnError ?? false,
@@ -68,6 +69,11 @@ function checkSteps(steps: WorkflowStepDef[], written: (string[] | undefined)[])
   const ids = new Set(steps.map((s) => s.id))
   const seen = new Set<string>()
   steps.forEach((step, i) => {
+    if (step.maxItems !== undefined && step.forEach === undefined)
+      problems.push({
+        path: ['steps', i, 'maxItems'],
+        message: `step '${step.id}' has maxItems but no forEach`,
+      })
     if (seen.has(step.id))
       problems.push({ path: ['steps', i, 'id'], message: `duplicate step id '${step.id}'` })
     seen.add(step.id)

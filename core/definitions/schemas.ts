@@ -112,6 +112,8 @@ const stepSchema = {
     needs: { type: 'array', items: { type: 'string' } },
     if: { type: ['string', 'boolean'] },
     forEach: { type: ['string', 'array'] },
+    // a fan-out's cost grows with its items: a list longer than this fails (or is refused at the start)
+    maxItems: { type: 'integer', minimum: 1 },
     retry: retry,
     timeout: durationSchema,
     continueOnError: { type: 'boolean' },

@@ -112,6 +112,8 @@ export interface WorkflowStepDef {
   needs?: string[]
   if?: unknown
   forEach?: unknown
+  /** Most items a `forEach` may fan out to (else the server's GANTRY_MAX_FANOUT). */
+  maxItems?: number
   retry?: RetryPolicy
   timeoutMs?: number
   continueOnError: boolean

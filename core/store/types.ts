@@ -153,8 +153,8 @@ export interface JobRepository {
   /** Newest first. */
   list(query: JobQuery): Promise<Page<WorkflowJob>>
   unfinished(): Promise<WorkflowJob[]>
-  /** A job not yet ended whose singleton key is `key`. */
-  activeWithSingleton(key: string): Promise<WorkflowJob | undefined>
+  /** A job of `userId` not yet ended whose singleton key is `key`: a key is one user's, never shared. */
+  activeWithSingleton(userId: string, key: string): Promise<WorkflowJob | undefined>
   /** Retention: drops ended and consumed jobs that finished before `before`. */
   removeFinishedBefore(before: number): Promise<number>
 }

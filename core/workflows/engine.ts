@@ -24,8 +24,9 @@ import {
   signatureOf,
   summaryOf,
 } from './job-state.js'
-import { settleStep, startStep, stopSteps } from './steps.js'
-import { render } from './template.js'
+import { loadOutputs, stepsReadBy, taskIdsOf, upgradeJob } from './step-output.js'
+import { fanOutError, settleStep, startStep, stopSteps } from './steps.js'
+import { isTruthy, references, render } from './template.js'
 import { JOB_ENDED, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
 
 export interface StartJob {
@@ -44,6 +45,8 @@ export interface WorkflowEngineDeps {
   definitions(): DefinitionSet
   onDeliveryQueued?(): void
   log: Logger
+  /** Most items of a `forEach` whose step sets no `maxItems` (GANTRY_MAX_FANOUT). */
+  maxFanout: number
   /** In a cluster, a lock across nodes: a job's step tasks may end on any of them. */
   lock?<T>(key: string, work: () => Promise<T>): Promise<T>
 }
@@ -54,7 +57,12 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   const queues = new Map<string, Promise<unknown>>()
   // tasks that just ended, as their event carried them: settling a step need not read them back from disk
   const justEnded = new Map<string, AbilityTask>()
-  const stepDeps = { store, tasks: deps.tasks, justEnded }
+  const stepDeps = { store, tasks: deps.tasks, justEnded, maxFanout: deps.maxFanout }
+  // jobs stored before step results moved to their tasks are read in today's shape
+  const getJob = async (id: string) => {
+    const job = await store.jobs.get(id)
+    return job && upgradeJob(job)
+  }
   // jobs with an advance queued and not yet started
   const waiting = new Set<string>()
 
@@ -102,37 +110,57 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       status: 'pending',
       progress: 0,
       plan: planOf(def),
-      steps: Object.fromEntries(
-        def.steps.map((s) => [s.id, { status: 'pending', taskIds: [], results: [], errors: [] }]),
-      ),
+      steps: Object.fromEntries(def.steps.map((s) => [s.id, { status: 'pending', items: '' }])),
       consumed: false,
       ...(input.callbackUrl
         ? { callbackUrl: input.callbackUrl, callbackHeaders: input.callbackHeaders }
         : {}),
       createdAt: Date.now(),
     }
+    refuseLargeFanOut(job)
     if (idempotency) idempotency.jobId = job.id
     if (def.singleton) {
       const key = `${def.id}:${String(render(def.singleton, scopeOf(job)))}`
       job.singletonKey = key
+      // a key is the caller's own: another user's start with the same key gets a job of its own
+      const owner = job.userId
       // starts with the same key take turns, so two at once cannot both miss the other
-      const existing = await serialized(`singleton:${key}`, async () => {
-        const active = await store.jobs.activeWithSingleton(key)
-        if (!active) await store.jobs.insert(job, idempotency)
-        return active
+      const existing = await serialized(`singleton:${JSON.stringify([owner, key])}`, async () => {
+        const active = await store.jobs.activeWithSingleton(owner, key)
+        // never answered with a job the caller does not own, whatever the lookup found
+        if (active?.userId === owner) return active
+        await store.jobs.insert(job, idempotency)
+        return undefined
       })
-      if (existing) return { job: existing, existing: true }
+      if (existing) return { job: upgradeJob(existing), existing: true }
     } else {
       await store.jobs.insert(job, idempotency)
     }
     announce(job)
     await serialized(job.id, () => advance(job.id))
-    return { job: (await store.jobs.get(job.id)) ?? job, existing: false }
+    return { job: (await getJob(job.id)) ?? job, existing: false }
+  }
+
+  /**
+   * A `forEach` over a list the params give, longer than its limit, is refused
+   * before anything is stored; a list read from a step is checked when it runs.
+   */
+  function refuseLargeFanOut(job: WorkflowJob) {
+    const knownNow = (value: unknown) =>
+      references(value).every((r) => r.root === 'params' || r.root === 'job')
+    for (const step of job.plan.steps) {
+      if (step.forEach === undefined || !knownNow(step.forEach)) continue
+      if (step.if !== undefined && !(knownNow(step.if) && isTruthy(render(step.if, scopeOf(job))))) continue
+      const items = render(step.forEach, scopeOf(job))
+      const error =
+        Array.isArray(items) && fanOutError(step, items.length, deps.maxFanout, 'VALIDATION_FAILED')
+      if (error) throw error
+    }
   }
 
   /** Moves a job on: settles steps whose tasks ended, starts steps whose needs are met, ends the job when it can. */
   async function advance(jobId: string): Promise<void> {
-    const job = await store.jobs.get(jobId)
+    const job = await getJob(jobId)
     if (!job || JOB_ENDED.has(job.status)) return
     // this copy is changed, then written below; `before` says what moved
     const before = signatureOf(job)
@@ -140,23 +168,29 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
       job.status = 'running'
       job.startedAt = Date.now()
     }
-    for (const step of job.plan.steps) {
-      const state = job.steps[step.id]
-      if (state.status === 'running') await settleStep(stepDeps, step, state)
-    }
-    let failed = blockingFailure(job)
-    if (!failed) {
+    let failed: ReturnType<typeof blockingFailure>
+    for (;;) {
+      for (const step of job.plan.steps) {
+        const state = job.steps[step.id]
+        if (state.status === 'running') await settleStep(stepDeps, job.id, step, state)
+      }
+      failed = blockingFailure(job)
+      if (failed) break
+      let found = false
       for (const step of job.plan.steps) {
         const state = job.steps[step.id]
         if (state.status !== 'pending') continue
         const needs = step.needs.map((n) => job.steps[n])
         if (!needs.every((n) => STEP_SETTLED.has(n.status))) continue
-        await startStep(stepDeps, job, step, state)
+        found = (await startStep(stepDeps, job, step, state)) || found
       }
       failed = blockingFailure(job)
+      // a step found tasks stored before a crash: they may have ended already, and no
+      // event will say so again, so they are settled now (each pass starts a step: it ends)
+      if (failed || !found) break
     }
     if (failed) await failJob(job, failed[0], failed[1])
-    else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) completeJob(job)
+    else if (Object.values(job.steps).every((s) => STEP_SETTLED.has(s.status))) await completeJob(job)
     job.progress = progressOf(job)
     await persist(job, before)
   }
@@ -168,14 +202,17 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     await stopSteps(stepDeps, job)
   }
 
-  function completeJob(job: WorkflowJob) {
+  /** The job's output is stored once, when it completes; the steps' outputs are read from their tasks. */
+  async function completeJob(job: WorkflowJob) {
     job.status = 'completed'
     job.finishedAt = Date.now()
     job.progress = 100
     try {
+      const read = job.plan.output ? stepsReadBy(job.plan.output) : Object.keys(job.steps)
+      const outputs = await loadOutputs(store, job, read)
       job.output = job.plan.output
-        ? render(job.plan.output, scopeOf(job))
-        : Object.fromEntries(Object.entries(job.steps).map(([id, s]) => [id, s.output]))
+        ? render(job.plan.output, scopeOf(job, outputs))
+        : Object.fromEntries(Object.keys(job.steps).map((id) => [id, outputs[id]]))
     } catch (err) {
       job.status = 'failed'
       job.error = { code: 'VALIDATION_FAILED', message: `output: ${(err as Error).message}` }
@@ -183,6 +220,9 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
   }
 
   async function persist(job: WorkflowJob, before: string) {
+    // nothing a client sees moved: not written, so a fan-out's job is written about once per
+    // percent of progress instead of once per item (items that ended are read from their tasks)
+    if (signatureOf(job) === before) return
     const deliveries: CallbackDelivery[] = []
     const ended = JOB_ENDED.has(job.status) && !before.startsWith(`${job.status}:`) && !job.callback
     if (ended && job.callbackUrl) {
@@ -192,7 +232,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     }
     await store.jobs.save(job, deliveries)
     if (deliveries.length) deps.onDeliveryQueued?.()
-    if (signatureOf(job) !== before) announce(job)
+    announce(job)
   }
 
   return {
@@ -219,7 +259,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     async cancel(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         if (JOB_ENDED.has(current.status))
           throw new GantryError('CONFLICT', `job ${job.id} already ended (${current.status})`)
         const before = signatureOf(current)
@@ -236,7 +276,7 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
     /** Runs failed and canceled steps again; succeeded ones keep their outputs. */
     async retry(job: WorkflowJob): Promise<WorkflowJob> {
       await serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         if (current.status !== 'failed' && current.status !== 'canceled') {
           throw new GantryError(
             'CONFLICT',
@@ -245,12 +285,15 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         }
         for (const state of Object.values(current.steps)) {
           if (state.status === 'failed' || state.status === 'canceled') {
-            // items that succeeded keep their results; the rest run again
+            // items that succeeded keep their tasks, and so their results; the rest run again
+            const keptRounds: Record<string, number> = {}
+            for (const [i, item] of [...state.items].entries())
+              if (item === 's') keptRounds[i] = state.keptRounds?.[i] ?? state.round ?? 0
             Object.assign(state, {
               status: 'pending',
-              errors: [],
-              output: undefined,
+              settled: undefined,
               error: undefined,
+              keptRounds: Object.keys(keptRounds).length ? keptRounds : undefined,
               round: (state.round ?? 0) + 1,
             })
           }
@@ -265,12 +308,12 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
         announce(current)
         await advance(current.id)
       })
-      return (await store.jobs.get(job.id))!
+      return (await getJob(job.id))!
     },
 
     async consume(job: WorkflowJob): Promise<WorkflowJob> {
       return serialized(job.id, async () => {
-        const current = (await store.jobs.get(job.id))!
+        const current = (await getJob(job.id))!
         current.consumed = true
         current.consumedAt = Date.now()
         await store.jobs.save(current)
@@ -287,7 +330,8 @@ export function createWorkflowEngine(deps: WorkflowEngineDeps) {
 
     /** Tasks of a job, for its view. */
     async tasksOf(job: WorkflowJob): Promise<AbilityTask[]> {
-      const all = Object.values(job.steps).flatMap((s) => s.taskIds)
+      const steps = Object.entries(upgradeJob(job).steps)
+      const all = steps.flatMap(([stepId, s]) => taskIdsOf(job.id, stepId, s))
       return (await Promise.all(all.map((id) => store.tasks.get(id)))).filter((t): t is AbilityTask => !!t)
     },
   }

@@ -18,6 +18,7 @@ export function planOf(def: WorkflowDef): JobPlan {
       needs: s.needs ?? (i === 0 ? [] : [def.steps[i - 1].id]),
       ...(s.if !== undefined ? { if: s.if } : {}),
       ...(s.forEach !== undefined ? { forEach: s.forEach } : {}),
+      ...(s.maxItems !== undefined ? { maxItems: s.maxItems } : {}),
       ...(s.retry ? { retry: s.retry } : {}),
       ...(s.timeoutMs ? { timeoutMs: s.timeoutMs } : {}),
       continueOnError: s.continueOnError,
@@ -28,10 +29,15 @@ export function planOf(def: WorkflowDef): JobPlan {
   }
 }
 
-export function scopeOf(job: WorkflowJob, extra: Partial<TemplateScope> = {}): TemplateScope {
+/** What templates read: `outputs` are the steps' outputs the template needs, read from their tasks. */
+export function scopeOf(
+  job: WorkflowJob,
+  outputs: Record<string, unknown> = {},
+  extra: Partial<TemplateScope> = {},
+): TemplateScope {
   const steps: TemplateScope['steps'] = {}
   for (const [id, state] of Object.entries(job.steps))
-    steps[id] = { output: state.output, status: state.status }
+    steps[id] = { output: outputs[id], status: state.status }
   return {
     params: job.params,
     job: { id: job.id, projectId: job.projectId, userId: job.userId },
@@ -54,13 +60,14 @@ export function summaryOf(job: WorkflowJob) {
   }
 }
 
-/** Status, progress and each step's status: a change to any of them is announced. */
+/**
+ * Status, progress and each step's status, all a job's summary shows: a change to
+ * any of them is announced and stored. An item that ends without moving the
+ * percent changes neither: its state is in its task, read again by the next advance.
+ */
 export function signatureOf(job: WorkflowJob): string {
   let signature = `${job.status}:${job.progress}`
-  for (const s of job.plan.steps) {
-    const state = job.steps[s.id]
-    signature += `|${state.status}:${state.results.filter((r) => r !== null).length}`
-  }
+  for (const s of job.plan.steps) signature += `|${job.steps[s.id].status}`
   return signature
 }
 
@@ -95,10 +102,9 @@ export function progressOf(job: WorkflowJob): number {
     const state = job.steps[step.id]
     total += step.weight
     if (STEP_SETTLED.has(state.status)) done += step.weight
-    else if (state.status === 'running' && state.taskIds.length) {
-      const ended =
-        state.results.filter((r) => r !== null).length + state.errors.filter((e) => e !== null).length
-      done += (step.weight * ended) / state.taskIds.length
+    else if (state.status === 'running' && state.items.length) {
+      const ended = state.items.length - count(state.items, '-')
+      done += (step.weight * ended) / state.items.length
     }
   }
   return total ? Math.round((done / total) * 100) : 0
@@ -115,4 +121,10 @@ export function callbackFor(job: WorkflowJob): CallbackDelivery {
     error: job.error ?? null,
     logId: null,
   })
+}
+
+function count(items: string, c: string): number {
+  let n = 0
+  for (const item of items) if (item === c) n++
+  return n
 }

@@ -1,11 +1,19 @@
 import type { AbilityTask } from '../tasks/types.js'
+import { outputOf, taskIdsOf, upgradeJob } from './step-output.js'
 import type { StepState, WorkflowJob } from './types.js'
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
-/** A job as clients see it (CONTRACT §3): status, progress, each step and each step task. */
-export function viewJob(job: WorkflowJob, tasks: AbilityTask[] = []) {
+/**
+ * A job as clients see it (CONTRACT §3): status, progress, each step and each step task.
+ * `tasks` are the job's step tasks: the steps' outputs are read from them.
+ */
+export function viewJob(stored: WorkflowJob, tasks: AbilityTask[] = []) {
+  const job = upgradeJob(stored)
   const byId = new Map(tasks.map((t) => [t.id, t]))
+  const taskIds = Object.fromEntries(
+    job.plan.steps.map((s) => [s.id, taskIdsOf(job.id, s.id, job.steps[s.id])]),
+  )
   return {
     id: job.id,
     workflowId: job.workflowId,
@@ -25,11 +33,11 @@ export function viewJob(job: WorkflowJob, tasks: AbilityTask[] = []) {
       id: s.id,
       ability: s.ability,
       status: job.steps[s.id].status,
-      output: job.steps[s.id].output ?? null,
+      output: outputOf(s, job.steps[s.id], taskIds[s.id], byId) ?? null,
       error: job.steps[s.id].error ?? null,
     })),
     tasks: job.plan.steps.flatMap((s) =>
-      job.steps[s.id].taskIds.map((taskId, item) => {
+      taskIds[s.id].map((taskId, item) => {
         const task = byId.get(taskId)
         if (!task) return unstored(job.steps[s.id], s.id, item, taskId)
         return {
@@ -59,6 +67,6 @@ function unstored(state: StepState, stepId: string, item: number, taskId: string
     status: refused ? state.status : ('queued' as const),
     progress: 0,
     result: null,
-    error: refused ? (state.errors[item] ?? state.error ?? null) : null,
+    error: refused ? (state.error ?? null) : null,
   }
 }

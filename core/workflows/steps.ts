@@ -1,52 +1,72 @@
 /** Running a job's steps: each step (each `forEach` item) becomes a task; a step settles when all its tasks ended. */
-import { createHash } from 'node:crypto'
 import { coerceError, GantryError } from '../errors.js'
 import type { Store } from '../store/types.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
 import { type AbilityTask, ENDED } from '../tasks/types.js'
 import { parseOutput, scopeOf } from './job-state.js'
+import { loadOutputs, stepsReadBy, stepTaskId, taskIdOf, taskIdsOf } from './step-output.js'
 import { isTruthy, render } from './template.js'
 import type { JobPlan, StepState, WorkflowJob } from './types.js'
 
 type PlannedStep = JobPlan['steps'][number]
-
-/**
- * A step task's id follows from its job, step, item and retry round, so starting
- * a step again after a crash finds the tasks it already created instead of
- * creating them twice (UUID-shaped, like every task id).
- */
-export function stepTaskId(jobId: string, stepId: string, item: number, round: number): string {
-  const h = createHash('sha256').update(`${jobId}\u0000${stepId}\u0000${item}\u0000${round}`).digest('hex')
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`
-}
 
 export interface StepDeps {
   store: Store
   tasks: TaskRunner
   /** Tasks that just ended, as their event carried them: settling need not read them back. */
   justEnded: Map<string, AbilityTask>
+  /** Most items of a `forEach` whose step sets no `maxItems` (GANTRY_MAX_FANOUT). */
+  maxFanout: number
 }
 
-export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedStep, state: StepState) {
+/**
+ * A fan-out longer than its step's `maxItems` (or the server's GANTRY_MAX_FANOUT):
+ * each item is a task, held, run and stored, so the list's length is the request's cost.
+ */
+export function fanOutError(step: PlannedStep, count: number, maxFanout: number, code: string) {
+  const limit = step.maxItems ?? maxFanout
+  if (count <= limit) return undefined
+  const over =
+    step.maxItems !== undefined
+      ? `its maxItems ${limit}`
+      : `the server's limit of ${limit} (GANTRY_MAX_FANOUT)`
+  return new GantryError(code, `forEach of step '${step.id}' has ${count} items, over ${over}`, {
+    details: { stepId: step.id, items: count, maxItems: limit },
+  })
+}
+
+/** Starts a step's tasks; true when some were stored already (by a run that crashed before the job's write). */
+export async function startStep(
+  deps: StepDeps,
+  job: WorkflowJob,
+  step: PlannedStep,
+  state: StepState,
+): Promise<boolean> {
   const accepted: AbilityTask[] = []
+  let found = false
   try {
-    if (step.if !== undefined && !isTruthy(render(step.if, scopeOf(job)))) {
+    const read = [...stepsReadBy(step.if), ...stepsReadBy(step.forEach), ...stepsReadBy(step.with)]
+    const outputs = await loadOutputs(deps.store, job, read)
+    if (step.if !== undefined && !isTruthy(render(step.if, scopeOf(job, outputs)))) {
       state.status = 'skipped'
-      return
+      return false
     }
-    const items = step.forEach === undefined ? [undefined] : render(step.forEach, scopeOf(job))
+    const items = step.forEach === undefined ? [undefined] : render(step.forEach, scopeOf(job, outputs))
     if (!Array.isArray(items))
       throw new GantryError('VALIDATION_FAILED', `forEach of step '${step.id}' is not a list`)
+    const tooMany = fanOutError(step, items.length, deps.maxFanout, 'FANOUT_TOO_LARGE')
+    if (tooMany) throw tooMany
     if (items.length === 0) {
       state.status = 'succeeded'
-      state.output = []
-      return
+      state.items = ''
+      state.settled = true
+      return false
     }
     // on a retry, items that already succeeded keep their task and result
-    const kept = state.results.length === items.length ? state.results : []
+    const kept = state.items.length === items.length ? state.items : ''
     const prepared: (AbilityTask | undefined)[] = items.map((item, index) => {
-      if (kept[index] !== null && kept[index] !== undefined) return undefined
-      const scope = scopeOf(job, step.forEach === undefined ? {} : { item, index })
+      if (kept[index] === 's') return undefined
+      const scope = scopeOf(job, outputs, step.forEach === undefined ? {} : { item, index })
       const inputs = render(step.with, scope) as Record<string, unknown>
       const task = deps.tasks.prepare({
         caller: { id: job.userId, role: 'user' },
@@ -69,13 +89,16 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
       return task
     })
     state.status = 'running'
-    state.taskIds = prepared.map((t, i) => t?.id ?? state.taskIds[i])
-    state.results = prepared.map((t, i) => (t ? null : kept[i]))
-    state.errors = prepared.map(() => null)
+    state.items = prepared.map((t) => (t ? '-' : 's')).join('')
+    if (!kept) delete state.keptRounds
+    delete state.settled
     for (const task of prepared) {
       if (!task) continue
       // stored before a crash that lost the job's own write: the job now knows it, nothing runs twice
-      if (await deps.store.tasks.get(task.id)) continue
+      if (await deps.store.tasks.get(task.id)) {
+        found = true
+        continue
+      }
       try {
         await deps.tasks.accept(task)
         accepted.push(task)
@@ -90,52 +113,59 @@ export async function startStep(deps: StepDeps, job: WorkflowJob, step: PlannedS
     state.status = 'failed'
     state.error = { code: e.code, message: e.message }
   }
+  return found
 }
 
-export async function settleStep(deps: StepDeps, step: PlannedStep, state: StepState) {
+/** Notes which items ended (their results stay in their tasks); once all have, the step succeeds or fails. */
+export async function settleStep(deps: StepDeps, jobId: string, step: PlannedStep, state: StepState) {
   let open = 0
-  for (const [i, taskId] of state.taskIds.entries()) {
-    if (state.results[i] !== null && state.results[i] !== undefined) continue
+  const items = [...state.items]
+  const read = new Map<number, AbilityTask | undefined>()
+  for (const [i, item] of items.entries()) {
+    if (item !== '-') continue
+    const taskId = taskIdOf(jobId, step.id, state, i)
     const task = deps.justEnded.get(taskId) ?? (await deps.store.tasks.get(taskId))
     deps.justEnded.delete(taskId)
-    if (!task) {
-      // accepted by the job but never stored (a crash in between, or a refusal such as 402)
-      state.errors[i] ??= { code: 'WORKER_CRASHED', message: 'the step task was never stored' }
-      continue
-    }
-    if (!ENDED.has(task.status)) {
+    if (task && !ENDED.has(task.status)) {
       open++
       continue
     }
-    if (task.status === 'succeeded') {
-      const parsed = parseOutput(step, task)
-      if (parsed.ok) state.results[i] = parsed.value
-      else state.errors[i] = { code: 'VALIDATION_FAILED', message: parsed.message }
-    } else {
-      state.errors[i] = {
-        code: task.errorCode ?? 'PROVIDER_ERROR',
-        message: task.errorMessage ?? task.status,
-      }
-    }
+    read.set(i, task)
+    items[i] = itemError(step, task) ? 'f' : 's'
   }
+  state.items = items.join('')
   if (open > 0) return
-  const firstError = state.errors.find((e) => e !== null)
-  state.output = step.forEach === undefined ? state.results[0] : state.results
-  if (firstError) {
-    const canceled = state.taskIds.length > 0 && firstError.code === 'CANCELED'
-    state.status = canceled ? 'canceled' : 'failed'
-    state.error = firstError
-  } else {
+  state.settled = true
+  const failed = state.items.indexOf('f')
+  if (failed === -1) {
     state.status = 'succeeded'
+    return
   }
+  // the first item that failed, in order, says why the step failed
+  const task = read.has(failed)
+    ? read.get(failed)
+    : await deps.store.tasks.get(taskIdOf(jobId, step.id, state, failed))
+  const error = itemError(step, task) ?? { code: 'PROVIDER_ERROR', message: 'step failed' }
+  state.status = error.code === 'CANCELED' ? 'canceled' : 'failed'
+  state.error = error
+}
+
+function itemError(step: PlannedStep, task: AbilityTask | undefined) {
+  // accepted by the job but never stored (a crash in between, or a refusal such as 402)
+  if (!task) return { code: 'WORKER_CRASHED', message: 'the step task was never stored' }
+  if (task.status === 'succeeded') {
+    const parsed = parseOutput(step, task)
+    return parsed.ok ? undefined : { code: 'VALIDATION_FAILED', message: parsed.message }
+  }
+  return { code: task.errorCode ?? 'PROVIDER_ERROR', message: task.errorMessage ?? task.status }
 }
 
 /** Cancels every running step's tasks (their holds are released) and marks pending steps canceled. */
 export async function stopSteps(deps: StepDeps, job: WorkflowJob) {
-  for (const state of Object.values(job.steps)) {
+  for (const [stepId, state] of Object.entries(job.steps)) {
     if (state.status === 'pending') state.status = 'canceled'
     if (state.status !== 'running') continue
-    for (const taskId of state.taskIds) {
+    for (const taskId of taskIdsOf(job.id, stepId, state)) {
       const task = await deps.store.tasks.get(taskId)
       if (task && !ENDED.has(task.status)) await deps.tasks.cancel(task).catch(() => {})
     }

@@ -6,17 +6,25 @@ export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipp
 export const JOB_ENDED: ReadonlySet<JobStatus> = new Set(['completed', 'failed', 'canceled'])
 export const STEP_SETTLED: ReadonlySet<StepStatus> = new Set(['succeeded', 'failed', 'skipped', 'canceled'])
 
+/**
+ * A step as its job stores it. Its results are not here: each item's result is
+ * stored once, in its task, and read from there (`step-output.ts`). A job is
+ * written on every advance, so what it holds per item costs that many times over.
+ */
 export interface StepState {
   status: StepStatus
-  /** One task per item (one item without `forEach`). */
-  taskIds: string[]
+  /**
+   * One character per item (one item without `forEach`): `-` not ended,
+   * `s` succeeded, `f` failed. Each item is one task, whose id follows from
+   * the job, step, item and round (`taskIdOf`).
+   */
+  items: string
   /** Retries of the step so far: part of its tasks' ids. */
   round?: number
-  /** Each item's output once it succeeded (null while not). */
-  results: unknown[]
-  errors: ({ code: string; message: string } | null)[]
-  /** The step's output: the item's result, or the list of them for `forEach`. */
-  output?: unknown
+  /** Items a retry kept from an earlier round (they had succeeded): item index to that round. */
+  keptRounds?: Record<string, number>
+  /** Every task ended: the step has an output, read from its tasks (a list of results for `forEach`). */
+  settled?: boolean
   error?: { code: string; message: string }
 }
 
@@ -29,6 +37,7 @@ export interface JobPlan {
     needs: string[]
     if?: unknown
     forEach?: unknown
+    maxItems?: number
     retry?: { max: number; backoffMs: number }
     timeoutMs?: number
     continueOnError: boolean

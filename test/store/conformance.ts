@@ -124,7 +124,7 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           },
         ],
       },
-      steps: { resize: { status: 'pending', taskIds: [], results: [], errors: [] } },
+      steps: { resize: { status: 'pending', items: '' } },
       consumed: false,
       createdAt: tick(),
       ...over,
@@ -921,10 +921,9 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
           steps: {
             resize: {
               status: 'succeeded',
-              taskIds: ['t1', 't2'],
-              results: [{ url: 'a' }, null],
-              errors: [null, { code: 'PROVIDER_ERROR', message: 'x' }],
-              output: [{ url: 'a' }],
+              items: 'sf',
+              keptRounds: { '0': 1 },
+              settled: true,
             },
           },
           output: { thumbs: ['a'] },
@@ -941,11 +940,11 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         await store.jobs.insert(makeJob('j1', { singletonKey: 'k' }))
         const read = (await store.jobs.get('j1'))!
         read.status = 'completed'
-        read.steps.resize = { status: 'succeeded', taskIds: ['t1'], results: [{}], errors: [null] }
+        read.steps.resize = { status: 'succeeded', items: 's', settled: true }
         const listed = (await store.jobs.list({ limit: 10 })).items[0]
         listed.progress = 0.5
         ;(await store.jobs.unfinished())[0].status = 'failed'
-        ;(await store.jobs.activeWithSingleton('k'))!.status = 'canceled'
+        ;(await store.jobs.activeWithSingleton('alice', 'k'))!.status = 'canceled'
         const stored = (await store.jobs.get('j1'))!
         expect(stored.status).toBe('pending')
         expect(stored.progress).toBe(0)
@@ -1007,14 +1006,22 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         expect(ids(unfinished)).toEqual(['j1', 'j3', 'j6'])
         expect(unfinished[0]).toEqual(await store.jobs.get('j1'))
 
-        expect((await store.jobs.activeWithSingleton('nightly'))?.id).toBe('j1')
-        expect((await store.jobs.activeWithSingleton('k3'))?.id).toBe('j3')
-        expect(await store.jobs.activeWithSingleton('k4')).toBeUndefined()
-        expect(await store.jobs.activeWithSingleton('none')).toBeUndefined()
+        expect((await store.jobs.activeWithSingleton('alice', 'nightly'))?.id).toBe('j1')
+        expect((await store.jobs.activeWithSingleton('alice', 'k3'))?.id).toBe('j3')
+        expect(await store.jobs.activeWithSingleton('alice', 'k4')).toBeUndefined()
+        expect(await store.jobs.activeWithSingleton('alice', 'none')).toBeUndefined()
         // once it ends, the key is free
         const j1 = (await store.jobs.get('j1'))!
         await store.jobs.save(changed(j1, { status: 'completed', finishedAt: tick() }))
-        expect(await store.jobs.activeWithSingleton('nightly')).toBeUndefined()
+        expect(await store.jobs.activeWithSingleton('alice', 'nightly')).toBeUndefined()
+      })
+
+      it("activeWithSingleton finds only the user's own job: a key is never shared across users", async () => {
+        await store.jobs.insert(makeJob('j1', { userId: 'alice', singletonKey: 'same' }))
+        expect(await store.jobs.activeWithSingleton('bob', 'same')).toBeUndefined()
+        await store.jobs.insert(makeJob('j2', { userId: 'bob', singletonKey: 'same' }))
+        expect((await store.jobs.activeWithSingleton('alice', 'same'))?.id).toBe('j1')
+        expect((await store.jobs.activeWithSingleton('bob', 'same'))?.id).toBe('j2')
       })
 
       it('removeFinishedBefore drops only consumed jobs that ended before the cutoff', async () => {
@@ -1095,7 +1102,7 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         ])
         expect(await again.ledger.verify()).toEqual([])
         expect(await again.jobs.get('j1')).toEqual(job)
-        expect((await again.jobs.activeWithSingleton('nightly'))?.id).toBe('j1')
+        expect((await again.jobs.activeWithSingleton('alice', 'nightly'))?.id).toBe('j1')
         expect(await again.outbox.get('cb-1')).toEqual(delivery)
         expect(await again.logs.get('log-1')).toEqual(log)
 

@@ -195,11 +195,11 @@ describe.skipIf(!url)('the PostgreSQL store (GANTRY_TEST_PG)', () => {
     await store.jobs.insert(b)
     expect(b.seq).toBeGreaterThan(a.seq)
     expect(await store.jobs.get('j1')).toEqual(a)
-    expect((await store.jobs.activeWithSingleton('only'))?.id).toBe('j1')
+    expect((await store.jobs.activeWithSingleton('alice', 'only'))?.id).toBe('j1')
     const done = { ...a, status: 'completed' as const, consumed: true, finishedAt: 50 }
     await store.jobs.save(done, [delivery('d2', { jobId: 'j1', status: 'delivered', deliveredAt: 60 })])
     expect(await store.jobs.get('j1')).toEqual(done)
-    expect(await store.jobs.activeWithSingleton('only')).toBeUndefined()
+    expect(await store.jobs.activeWithSingleton('alice', 'only')).toBeUndefined()
     expect(
       (await store.jobs.list({ userId: 'alice', active: true, limit: 10 })).items.map((j) => j.id),
     ).toEqual(['j2'])

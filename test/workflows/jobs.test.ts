@@ -309,7 +309,7 @@ steps:
     let g = await startGantry({ files, env })
     try {
       const res = await g.api('/api/workflows/long/jobs', { body: { params: {} } })
-      await eventually(() => upstream.calls.get('two') === 1)
+      await eventually(() => upstream.calls.get('two') === 1, 20_000)
       const root = g.root
       await g.stop({ keep: true })
       g = await startGantry({ root, env })

@@ -230,3 +230,24 @@ describe('inputs the ability requires', () => {
     ])
   })
 })
+
+describe('maxItems', () => {
+  it('is read on a forEach step; without forEach, or below 1, it is an error at its line', async () => {
+    const good = await load([
+      'steps:',
+      '  - { id: a, ability: echo, forEach: "${{ params.list }}", maxItems: 50 }',
+    ])
+    expect(good.lines).toEqual([])
+    expect(good.set.workflows.get('w')!.steps[0].maxItems).toBe(50)
+
+    const alone = await load(['steps:', '  - { id: a, ability: echo, maxItems: 5 }'])
+    expect(alone.lines).toEqual([expect.stringMatching(/^4:\d+ step 'a' has maxItems but no forEach$/)])
+
+    const zero = await load([
+      'steps:',
+      '  - { id: a, ability: echo, forEach: "${{ params.list }}", maxItems: 0 }',
+    ])
+    expect(zero.lines).toHaveLength(1)
+    expect(zero.lines[0]).toMatch(/^4:\d+ .*maxItems/)
+  })
+})

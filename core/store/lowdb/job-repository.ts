@@ -69,8 +69,10 @@ export class LowdbJobRepository implements JobRepository {
       .map((j) => structuredClone(j))
   }
 
-  async activeWithSingleton(key: string): Promise<WorkflowJob | undefined> {
-    const active = this.all().find((j) => j.singletonKey === key && !JOB_ENDED.has(j.status))
+  async activeWithSingleton(userId: string, key: string): Promise<WorkflowJob | undefined> {
+    const active = this.all().find(
+      (j) => j.userId === userId && j.singletonKey === key && !JOB_ENDED.has(j.status),
+    )
     return active && structuredClone(active)
   }
 

@@ -50,10 +50,11 @@ export function createJobRepository(pool: Pool, damage?: DamageReport): JobRepos
       return damage ? damage.usable<WorkflowJob>('job', rows) : rows.map((r) => r.record)
     },
 
-    async activeWithSingleton(key) {
+    async activeWithSingleton(userId, key) {
       const { rows } = await pool.query(
-        `SELECT record FROM jobs WHERE singleton_key = $1 AND status NOT IN ${JOB_ENDED_SQL} ORDER BY seq LIMIT 1`,
-        [key],
+        `SELECT record FROM jobs WHERE user_id = $1 AND singleton_key = $2 AND status NOT IN ${JOB_ENDED_SQL}
+         ORDER BY seq LIMIT 1`,
+        [userId, key],
       )
       return rows[0]?.record
     },
