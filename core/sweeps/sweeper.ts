@@ -117,9 +117,11 @@ export function createSweeper(deps: {
 
   async function sweepRetention(now = Date.now()) {
     const before = now - options.retentionMs
+    // jobs first: a step's task is kept while its job is (the job reads its result from it)
+    const jobsRemoved = await store.jobs.removeFinishedBefore(before)
     const report = {
       tasksRemoved: await store.tasks.removeEndedBefore(before),
-      jobsRemoved: await store.jobs.removeFinishedBefore(before),
+      jobsRemoved,
       mediaRemoved: (await deps.media?.removeBefore(before)) ?? 0,
       logsRemoved: await store.logs.removeBefore(before),
       callbacksRemoved: await store.outbox.removeSettledBefore(before),

@@ -1059,6 +1059,39 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
         ])
         expect(await store.jobs.removeFinishedBefore(T0)).toBe(0)
       })
+
+      it("removeEndedBefore keeps a step's task while its job is stored, and lets it go with the job", async () => {
+        const job = makeJob('j-kept', { createdAt: T0 - 10_000 })
+        await store.jobs.insert(job)
+        const step = makeTask('step-old', {
+          createdAt: T0 - 10_000,
+          job: { jobId: 'j-kept', stepId: 's1', item: 0 },
+        })
+        const orphan = makeTask('step-orphan', {
+          createdAt: T0 - 10_000,
+          job: { jobId: 'j-gone', stepId: 's1', item: 0 },
+        })
+        for (const t of [step, orphan]) await store.tasks.insert(t)
+        await end(step, 'succeeded', T0 - 5_000)
+        await end(orphan, 'succeeded', T0 - 5_000)
+
+        // the job is not consumed: its step's result stays readable
+        expect(await store.tasks.removeEndedBefore(T0)).toBe(1)
+        expect(await store.tasks.get('step-old')).toBeDefined()
+        expect(await store.tasks.get('step-orphan')).toBeUndefined()
+
+        await store.jobs.save(
+          changed(job, {
+            status: 'completed',
+            finishedAt: T0 - 5_000,
+            consumed: true,
+            consumedAt: T0 - 4_000,
+          }),
+        )
+        expect(await store.jobs.removeFinishedBefore(T0)).toBe(1)
+        expect(await store.tasks.removeEndedBefore(T0)).toBe(1)
+        expect(await store.tasks.get('step-old')).toBeUndefined()
+      })
     })
 
     describe('persistence', () => {

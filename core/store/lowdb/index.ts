@@ -77,7 +77,7 @@ export function createLowdbStore(dataDir: string, opts: LowdbStoreOptions = {}):
     [tasks, idem, outbox, entries, jobs].map((c) => [c.name, c]),
   )
   const ledger = new LowdbLedgerRepository(journal, entries)
-  const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox, ledger)
+  const taskRepo = new LowdbTaskRepository(journal, tasks, idem, outbox, ledger, (id) => jobs.entries.has(id))
   const jobRepo = new LowdbJobRepository(journal, jobs, idem, outbox)
   let lock: DataDirLock | undefined
   let damage: StoreDamage = { unreadableLines: 0, quarantined: [] }

@@ -14,6 +14,8 @@ interface TaskIndexEntry {
   abilityId: string
   status: AbilityTask['status']
   finishedAt?: number
+  /** A workflow step's task: kept while its job is, since the job reads its result from it. */
+  jobId?: string
 }
 
 /**
@@ -32,6 +34,7 @@ export class LowdbTaskRepository implements TaskRepository {
     private readonly idempotency: JournaledCollection<IdempotencyRecord>,
     private readonly outbox: JournaledCollection<CallbackDelivery>,
     private readonly ledger: LowdbLedgerRepository,
+    private readonly jobExists: (jobId: string) => boolean = () => false,
   ) {}
 
   /** While the journal is replayed: the latest version of each task wins. */
@@ -136,6 +139,7 @@ export class LowdbTaskRepository implements TaskRepository {
   async removeEndedBefore(before: number): Promise<number> {
     let removed = 0
     for (const [id, entry] of this.index) {
+      if (entry.jobId && this.jobExists(entry.jobId)) continue
       if (ENDED.has(entry.status) && (entry.finishedAt ?? 0) < before) {
         this.index.delete(id)
         this.tasks.delete(id)
@@ -157,5 +161,6 @@ function indexOf(task: AbilityTask): TaskIndexEntry {
     abilityId: task.abilityId,
     status: task.status,
     finishedAt: task.finishedAt,
+    ...(task.job ? { jobId: task.job.jobId } : {}),
   }
 }

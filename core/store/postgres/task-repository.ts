@@ -158,7 +158,9 @@ export function createTaskRepository(pool: Pool, damage?: DamageReport): TaskRep
 
     async removeEndedBefore(before) {
       const { rowCount } = await pool.query(
-        `DELETE FROM tasks WHERE status IN ${ENDED_SQL} AND COALESCE(finished_at, 0) < $1`,
+        // a step's task goes with its job, which reads its result from it
+        `DELETE FROM tasks WHERE status IN ${ENDED_SQL} AND COALESCE(finished_at, 0) < $1
+           AND NOT EXISTS (SELECT 1 FROM jobs WHERE jobs.id = tasks.record->'job'->>'jobId')`,
         [Math.ceil(before)],
       )
       return rowCount ?? 0
