@@ -2,9 +2,13 @@
  * 1. 1,000 SSE clients (one user each) connected to a real Gantry over HTTP
  *    while tasks produce 1,000 status events a second: delivery latency p50/p99
  *    and the server's RSS over the run.
- * 2. 10,000 priced tasks through the ledger beside 10,000 unpriced ones.
+ * 2. Tasks with a large input (BENCH_BIG_TASKS of BENCH_BIG_MB each): the server's
+ *    RSS, then BENCH_BIG_STREAMS streams of their user replaying from id 0 at
+ *    once, and how long `/healthz` takes to answer meanwhile.
+ * 3. 10,000 priced tasks through the ledger beside 10,000 unpriced ones.
  *
- *   npm run bench:events      (BENCH_CLIENTS=1000 BENCH_RATE=1000 BENCH_SECONDS=60 BENCH_TASKS=10000)
+ *   npm run bench:events      (BENCH_CLIENTS=1000 BENCH_RATE=1000 BENCH_SECONDS=60 BENCH_TASKS=10000
+ *                              BENCH_BIG_TASKS=6 BENCH_BIG_MB=1 BENCH_BIG_STREAMS=60)
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -20,6 +24,9 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 60)
 const TASKS = Number(process.env.BENCH_TASKS ?? 10_000)
+const BIG_TASKS = Number(process.env.BENCH_BIG_TASKS ?? 6)
+const BIG_MB = Number(process.env.BENCH_BIG_MB ?? 1)
+const BIG_STREAMS = Number(process.env.BENCH_BIG_STREAMS ?? 60)
 const SECRET = 'bench-secret'
 
 const pct = (values: number[], p: number) => {
@@ -64,9 +71,10 @@ async function sseRun(root: string) {
           buffer = buffer.slice(end + 2)
           const data = /^data: (.*)$/m.exec(frame)?.[1]
           if (data) {
-            const sentAt = JSON.parse(data).payload?.metadata?.sentAt
-            if (typeof sentAt === 'number') {
-              latencies.push(performance.timeOrigin + performance.now() - sentAt)
+            // the task's createdAt is when it was emitted: a status event carries it, whole task or summary
+            const sentAt = Date.parse(JSON.parse(data).payload?.createdAt)
+            if (Number.isFinite(sentAt)) {
+              latencies.push(Date.now() - sentAt)
               received++
             }
           }
@@ -96,7 +104,7 @@ async function sseRun(root: string) {
           priority: 0,
           progress: 50,
           attempts: 1,
-          payload: { inputs: {}, metadata: { sentAt: performance.timeOrigin + performance.now() } },
+          payload: { inputs: {} },
           createdAt: Date.now(),
         } satisfies AbilityTask
         gantry.bus.emit('ability-task.status', { task })
@@ -118,6 +126,93 @@ async function sseRun(root: string) {
   await agent.close()
   await gantry.stop()
   return { sent, received, p50: pct(latencies, 50), p99: pct(latencies, 99), rss, heap }
+}
+
+/** Reads an SSE stream until the frame of event `lastId` has ended; returns the bytes read. */
+async function drain(res: Awaited<ReturnType<typeof request>>, lastId: number) {
+  const marker = `id: ${lastId}\n`
+  let bytes = 0
+  let tail = ''
+  let inLast = false
+  for await (const chunk of res.body) {
+    bytes += (chunk as Buffer).length
+    const text = tail + (chunk as Buffer).toString('utf8')
+    if (!inLast) {
+      const at = text.indexOf(marker)
+      if (at !== -1) {
+        inLast = true
+        if (text.indexOf('\n\n', at) !== -1) break
+      }
+    } else if (text.includes('\n\n')) break
+    tail = text.slice(-marker.length)
+  }
+  res.body.destroy()
+  return bytes
+}
+
+async function bigRun(root: string) {
+  const gantry = await startGantry(root)
+  const agent = new Agent({ connections: BIG_STREAMS + 10, pipelining: 0 })
+  const token = signToken({ sub: 'big-user', role: 'user' }, { secret: SECRET })
+  const input = 'x'.repeat(Math.round(BIG_MB * 1024 * 1024))
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const rssBefore = process.memoryUsage.rss()
+  let lastId: number
+  for (let i = 0; i < BIG_TASKS; i++) {
+    for (const status of ['queued', 'running', 'succeeded'] as const) {
+      const task = {
+        id: `big-${i}`,
+        seq: i,
+        abilityId: 'noop',
+        executorId: 'm',
+        userId: 'big-user',
+        status,
+        priority: 0,
+        progress: status === 'succeeded' ? 100 : 0,
+        attempts: 1,
+        payload: { inputs: { prompt: input } },
+        ...(status === 'succeeded' ? { resultPayload: { texts: [input] } as never } : {}),
+        createdAt: Date.now(),
+      } satisfies AbilityTask
+      gantry.bus.emit('ability-task.status', { task })
+    }
+  }
+  // a fresh data dir: these are the only events, numbered from 1
+  lastId = BIG_TASKS * 3
+  await new Promise((r) => setTimeout(r, 1500))
+  ;(globalThis as { gc?: () => void }).gc?.()
+  const rssAfter = process.memoryUsage.rss()
+
+  // every stream replays the whole window; /healthz is asked every 50 ms meanwhile
+  const healthz: number[] = []
+  let replaying = true
+  const probe = (async () => {
+    while (replaying) {
+      const t0 = performance.now()
+      const res = await request(`${gantry.url}/healthz`, { dispatcher: agent })
+      await res.body.dump()
+      healthz.push(performance.now() - t0)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  })()
+  const t0 = performance.now()
+  const bytes = await Promise.all(
+    Array.from({ length: BIG_STREAMS }, async () => {
+      const res = await request(`${gantry.url}/api/notify/v1/stream`, {
+        dispatcher: agent,
+        headers: { authorization: `Bearer ${token}`, 'last-event-id': '0' },
+      })
+      return drain(res, lastId)
+    }),
+  )
+  const replayMs = performance.now() - t0
+  replaying = false
+  await probe
+  const rssPeak = process.memoryUsage.rss()
+  await agent.close()
+  await gantry.stop()
+  const perEvent = bytes[0] / (BIG_TASKS * 3)
+  return { rssBefore, rssAfter, rssPeak, replayMs, perEvent, healthz }
 }
 
 async function ledgerRun(root: string, abilityId: string) {
@@ -184,6 +279,17 @@ try {
       `  live heap after a full GC each second (run with --expose-gc): after 1 s ${mb(sse.heap[1])}, half-way ${mb(mid)}, end ${mb(sse.heap.at(-1)!)}`,
     )
   }
+
+  const big = await bigRun(root)
+  console.log(
+    `${BIG_TASKS} tasks with a ${BIG_MB} MB input (3 status events each), ${BIG_STREAMS} streams replaying`,
+  )
+  console.log(
+    `  RSS before ${mb(big.rssBefore)}, after the events ${mb(big.rssAfter)}, after the replays ${mb(big.rssPeak)}`,
+  )
+  console.log(
+    `  replay ${(big.perEvent / 1024).toFixed(1)} KB per event per stream, all streams done in ${big.replayMs.toFixed(0)} ms; /healthz max ${Math.max(0, ...big.healthz).toFixed(0)} ms, p50 ${pct(big.healthz, 50).toFixed(0)} ms (${big.healthz.length} probes)`,
+  )
 
   const free = await ledgerRun(root, 'noop')
   const priced = await ledgerRun(root, 'noop-priced')
