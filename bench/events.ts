@@ -62,6 +62,8 @@ async function sseRun(root: string) {
         headers: { authorization: `Bearer ${token}` },
       })
       let buffer = ''
+      // a reset under load ends that client's count, not the run
+      res.body.on('error', () => {})
       res.body.setEncoding('utf8')
       res.body.on('data', (chunk: string) => {
         buffer += chunk
@@ -134,20 +136,25 @@ async function drain(res: Awaited<ReturnType<typeof request>>, lastId: number) {
   let bytes = 0
   let tail = ''
   let inLast = false
-  for await (const chunk of res.body) {
-    bytes += (chunk as Buffer).length
-    const text = tail + (chunk as Buffer).toString('utf8')
-    if (!inLast) {
-      const at = text.indexOf(marker)
-      if (at !== -1) {
-        inLast = true
-        if (text.indexOf('\n\n', at) !== -1) break
-      }
-    } else if (text.includes('\n\n')) break
-    tail = text.slice(-marker.length)
+  try {
+    for await (const chunk of res.body) {
+      bytes += (chunk as Buffer).length
+      const text = tail + (chunk as Buffer).toString('utf8')
+      if (!inLast) {
+        const at = text.indexOf(marker)
+        if (at !== -1) {
+          inLast = true
+          if (text.indexOf('\n\n', at) !== -1) break
+        }
+      } else if (text.includes('\n\n')) break
+      tail = text.slice(-marker.length)
+    }
+  } catch {
+    // the server cut the stream off before the end of the replay
+    return { bytes, complete: false }
   }
   res.body.destroy()
-  return bytes
+  return { bytes, complete: true }
 }
 
 async function bigRun(root: string) {
@@ -186,23 +193,32 @@ async function bigRun(root: string) {
   // every stream replays the whole window; /healthz is asked every 50 ms meanwhile
   const healthz: number[] = []
   let replaying = true
+  let healthzFailed = 0
   const probe = (async () => {
     while (replaying) {
       const t0 = performance.now()
-      const res = await request(`${gantry.url}/healthz`, { dispatcher: agent })
-      await res.body.dump()
-      healthz.push(performance.now() - t0)
+      try {
+        const res = await request(`${gantry.url}/healthz`)
+        await res.body.dump()
+        healthz.push(performance.now() - t0)
+      } catch {
+        healthzFailed++
+      }
       await new Promise((r) => setTimeout(r, 50))
     }
   })()
   const t0 = performance.now()
-  const bytes = await Promise.all(
+  const replays = await Promise.all(
     Array.from({ length: BIG_STREAMS }, async () => {
-      const res = await request(`${gantry.url}/api/notify/v1/stream`, {
-        dispatcher: agent,
-        headers: { authorization: `Bearer ${token}`, 'last-event-id': '0' },
-      })
-      return drain(res, lastId)
+      try {
+        const res = await request(`${gantry.url}/api/notify/v1/stream`, {
+          dispatcher: agent,
+          headers: { authorization: `Bearer ${token}`, 'last-event-id': '0' },
+        })
+        return await drain(res, lastId)
+      } catch {
+        return { bytes: 0, complete: false }
+      }
     }),
   )
   const replayMs = performance.now() - t0
@@ -211,8 +227,18 @@ async function bigRun(root: string) {
   const rssPeak = process.memoryUsage.rss()
   await agent.close()
   await gantry.stop()
-  const perEvent = bytes[0] / (BIG_TASKS * 3)
-  return { rssBefore, rssAfter, rssPeak, replayMs, perEvent, healthz }
+  const complete = replays.filter((r) => r.complete)
+  const perEvent = complete.length ? complete[0].bytes / (BIG_TASKS * 3) : Number.NaN
+  return {
+    rssBefore,
+    rssAfter,
+    rssPeak,
+    replayMs,
+    perEvent,
+    healthz,
+    healthzFailed,
+    complete: complete.length,
+  }
 }
 
 async function ledgerRun(root: string, abilityId: string) {
@@ -288,7 +314,7 @@ try {
     `  RSS before ${mb(big.rssBefore)}, after the events ${mb(big.rssAfter)}, after the replays ${mb(big.rssPeak)}`,
   )
   console.log(
-    `  replay ${(big.perEvent / 1024).toFixed(1)} KB per event per stream, all streams done in ${big.replayMs.toFixed(0)} ms; /healthz max ${Math.max(0, ...big.healthz).toFixed(0)} ms, p50 ${pct(big.healthz, 50).toFixed(0)} ms (${big.healthz.length} probes)`,
+    `  replay ${(big.perEvent / 1024).toFixed(1)} KB per event per stream, ${big.complete} of ${BIG_STREAMS} replays complete in ${big.replayMs.toFixed(0)} ms; /healthz max ${Math.max(0, ...big.healthz).toFixed(0)} ms, p50 ${pct(big.healthz, 50).toFixed(0)} ms (${big.healthz.length} probes, ${big.healthzFailed} failed)`,
   )
 
   const free = await ledgerRun(root, 'noop')
