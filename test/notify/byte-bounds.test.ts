@@ -1,7 +1,8 @@
 /**
  * The replay window and each stream's queue are bounded by bytes as well as
- * by count, and a replay log written when events held whole tasks comes back
- * as summaries (issue 12, item 9).
+ * by count, an event is formatted once however many streams send it, and a
+ * replay log written when events held whole tasks comes back as summaries
+ * (issue 12, item 9).
  */
 import { afterEach, describe, expect, it } from 'vitest'
 import { eventually } from '../helpers.js'
@@ -125,5 +126,29 @@ describe('byte bounds of the replay window and of a stream', () => {
     expect(e.payload).not.toHaveProperty('inputs')
     expect(e.payload).not.toHaveProperty('resultPayload')
     expect(JSON.stringify(e.payload).length).toBeLessThan(1024)
+  })
+
+  it('formats an event once, however many streams send it live or replay it', async () => {
+    server = await startNotifyServer()
+    const live = Array.from({ length: 20 }, () => open(server.url, { token: token('alice') }))
+    await Promise.all(live.map((c) => c.opened))
+    // JSON.stringify calls toJSON each time it formats the payload
+    let formatted = 0
+    const payload = {
+      n: 1,
+      toJSON() {
+        formatted++
+        return { n: 1 }
+      },
+    }
+    server.notifier.publish('wallet.points', 'alice', payload)
+    await Promise.all(live.map((c) => receivedAtLeast(c, 1)))
+    const replaying = Array.from({ length: 20 }, () =>
+      open(server.url, { token: token('alice'), lastEventId: 0 }),
+    )
+    await Promise.all(replaying.map((c) => receivedAtLeast(c, 1)))
+    for (const c of [...live, ...replaying]) expect(c.events[0].payload).toEqual({ n: 1 })
+    // once for the streams, once for the replay log on disk
+    expect(formatted).toBeLessThanOrEqual(2)
   })
 })
