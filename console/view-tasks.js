@@ -5,6 +5,7 @@ import { resultView } from './result-view.js'
 import { prefill } from './view-abilities.js'
 
 const ACTIVE = new Set(['queued', 'running'])
+const ENDED = new Set(['succeeded', 'failed', 'canceled'])
 
 export function renderTasks(main, ctx) {
   const tasks = new Map()
@@ -152,14 +153,38 @@ export function renderTasks(main, ctx) {
     )
   }
 
-  // progress events carry only {id, status, progress, stage, eta}; merge them over what we have
   let frame
+  const redraw = () => {
+    cancelAnimationFrame(frame)
+    frame = requestAnimationFrame(draw)
+  }
+  // an event carries a summary and a link to the task: the result of an ended task, and the
+  // inputs of one this page has not seen (for Re-run), come from the link
+  async function fetchWhole(href) {
+    try {
+      const task = await api(href)
+      if (!tasks.has(task.id)) return
+      // only what events leave out: a status from the fetch may be older than the last event's
+      const { inputs, metadata, priority, callback, externalId, resultPayload, errorMessage } = task
+      const ended = ENDED.has(task.status) ? { resultPayload, errorMessage } : {}
+      tasks.set(task.id, {
+        ...tasks.get(task.id),
+        inputs,
+        metadata,
+        priority,
+        callback,
+        externalId,
+        ...ended,
+      })
+      redraw()
+    } catch {}
+  }
   const offStatus = ctx.on('ability-task.status', (payload) => {
     const known = tasks.get(payload.id)
     if (!known && !payload.abilityId) return
     tasks.set(payload.id, { ...known, ...payload })
-    cancelAnimationFrame(frame)
-    frame = requestAnimationFrame(draw)
+    if (payload.href && (ENDED.has(payload.status) || !known)) fetchWhole(payload.href)
+    redraw()
   })
   const offRefresh = ctx.on('refresh', (_p, meta) => {
     if (!meta?.polled) load()

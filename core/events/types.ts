@@ -4,7 +4,18 @@ import type { AbilityTask } from '../tasks/types.js'
 export type GantryEvents = {
   /** A task changed status (queued, running, a retry queued, an end). */
   'ability-task.status': { task: AbilityTask }
-  'ability-task.progress': { taskId: string; userId: string; percent: number; stage?: string; eta?: number }
+  /** A running task's progress; it names the task's ability, executor and attempt, as every client event does. */
+  'ability-task.progress': {
+    taskId: string
+    userId: string
+    abilityId: string
+    executorId: string
+    attempts: number
+    logId?: string
+    percent: number
+    stage?: string
+    eta?: number
+  }
   'task.queued': { taskId: string; abilityId: string; userId: string }
   /** A wallet moved: a hold frozen, committed or released, a grant or an adjustment. */
   'wallet.points': {

@@ -1,7 +1,7 @@
 /** Which bus events become client events, for whom, and with what payload (CONTRACT §5). */
 import type { EventBus } from '../events/bus.js'
 import type { GantryEvents } from '../events/types.js'
-import { viewTask } from '../tasks/task-view.js'
+import { jobSummary, progressSummary, taskSummary } from './event-payloads.js'
 import { createProgressCoalescer } from './progress-coalescer.js'
 
 type Publish = (type: string, userId: string, payload: unknown) => void
@@ -12,21 +12,16 @@ const REMEMBER_ENDED = 10_000
 
 /**
  * Subscribes to the bus and publishes what clients see; returns a detach.
- * Status changes always go out; progress is coalesced per task.
+ * Status changes always go out; progress is coalesced per task. Task and job
+ * events carry a summary and a link to the whole (see event-payloads.ts).
  */
 export function mapBusToNotifications(
   bus: EventBus,
   publish: Publish,
   progressIntervalMs: number,
 ): () => void {
-  const progress = createProgressCoalescer<Progress>(progressIntervalMs, (taskId, p) =>
-    publish('ability-task.status', p.userId, {
-      id: taskId,
-      status: 'running',
-      progress: p.percent,
-      stage: p.stage ?? null,
-      eta: p.eta ?? null,
-    }),
+  const progress = createProgressCoalescer<Progress>(progressIntervalMs, (_taskId, p) =>
+    publish('ability-task.status', p.userId, progressSummary(p, Date.now())),
   )
   // a progress report that arrives after the task ended (a late worker message) would
   // show the task running again; remember recent ends to drop such reports
@@ -41,14 +36,14 @@ export function mapBusToNotifications(
       } else {
         ended.delete(task.id)
       }
-      publish('ability-task.status', task.userId, viewTask(task))
+      publish('ability-task.status', task.userId, taskSummary(task, Date.now()))
     }),
     bus.on('ability-task.progress', (p) => {
       if (!ended.has(p.taskId)) progress.offer(p.taskId, p)
     }),
     bus.on('wallet.points', (p) => publish('wallet.points', p.userId, p)),
     bus.on('ability-log.created', (p) => publish('ability-log.created', p.userId, p)),
-    bus.on('workflow-job.status', (p) => publish('workflow-job.status', p.userId, p.job)),
+    bus.on('workflow-job.status', (p) => publish('workflow-job.status', p.userId, jobSummary(p, Date.now()))),
   ]
 
   return function detachBus() {

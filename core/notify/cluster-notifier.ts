@@ -8,13 +8,20 @@
  */
 import type { SharedEventLog } from '../cluster/types.js'
 import { GantryError } from '../errors.js'
+import { shrinkStored } from './event-payloads.js'
 import { createEventWindow } from './event-window.js'
 import { createFanOut } from './fan-out.js'
-import { type Notifier, type NotifierOptions, positive, REPLAY_MAX_AGE_MS } from './notifier.js'
+import {
+  type Notifier,
+  type NotifierOptions,
+  positive,
+  REPLAY_MAX_AGE_MS,
+  REPLAY_MAX_BYTES,
+} from './notifier.js'
 import type { NotifyEvent } from './types.js'
 
 export interface ClusterNotifierOptions
-  extends Pick<NotifierOptions, 'maxEvents' | 'maxAgeMs' | 'progressIntervalMs' | 'log'> {
+  extends Pick<NotifierOptions, 'maxEvents' | 'maxBytes' | 'maxAgeMs' | 'progressIntervalMs' | 'log'> {
   events: SharedEventLog
   /** Reads the log and retries a failed append this often, in case a signal was missed; default 1 s. */
   pollMs?: number
@@ -41,13 +48,14 @@ const MAX_PENDING = 100_000
  */
 export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNotifier {
   const maxEvents = Math.floor(positive('maxEvents', opts.maxEvents ?? 10_000))
+  const maxBytes = positive('maxBytes', opts.maxBytes ?? REPLAY_MAX_BYTES)
   const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? REPLAY_MAX_AGE_MS)
   const progressIntervalMs = positive('progressIntervalMs', opts.progressIntervalMs ?? 500)
   const pollMs = positive('pollMs', opts.pollMs ?? 1000)
   const log = opts.log ?? (() => {})
   const { events } = opts
 
-  const window = createEventWindow({ maxEvents, maxAgeMs })
+  const window = createEventWindow({ maxEvents, maxBytes, maxAgeMs })
   const fanOut = createFanOut(log)
   /** Published here, not yet stored, in publish order. */
   let pending: NotifyEvent[] = []
@@ -140,9 +148,11 @@ export function createClusterNotifier(opts: ClusterNotifierOptions): ClusterNoti
     }
   }
 
-  function deliver(e: NotifyEvent) {
-    if (e.id <= last) return
-    last = e.id
+  function deliver(stored: NotifyEvent) {
+    if (stored.id <= last) return
+    last = stored.id
+    // rows an earlier version wrote hold whole tasks
+    const e = shrinkStored(stored)
     window.push(e)
     fanOut.deliver(e)
   }

@@ -5,6 +5,7 @@
 import { GantryError } from '../errors.js'
 import type { EventBus } from '../events/bus.js'
 import { createEventLog } from './event-log.js'
+import { shrinkStored } from './event-payloads.js'
 import { createEventWindow } from './event-window.js'
 import { createFanOut } from './fan-out.js'
 import type { NotifyEvent } from './types.js'
@@ -14,6 +15,8 @@ export interface NotifierOptions {
   dataDir: string
   /** Replay window by count; default 10 000. */
   maxEvents?: number
+  /** Replay window by the bytes of its events' frames; default 8 MB. */
+  maxBytes?: number
   /** Replay window by age; default 1 h. */
   maxAgeMs?: number
   /** At most one progress event per task per this interval; default 500 ms. */
@@ -46,6 +49,8 @@ export interface Notifier {
 
 /** How long events stay replayable unless a notifier is told otherwise (and the cluster's event table keeps them). */
 export const REPLAY_MAX_AGE_MS = 3_600_000
+/** How many bytes of frames the replay window holds unless told otherwise. */
+export const REPLAY_MAX_BYTES = 8 * 1024 * 1024
 
 // retention is checked on a timer and every so many events, so a burst cannot outgrow it
 const RETAIN_EVERY = 1000
@@ -65,11 +70,12 @@ export function positive(name: string, value: number): number {
  */
 export function createNotifier(opts: NotifierOptions): Notifier {
   const maxEvents = Math.floor(positive('maxEvents', opts.maxEvents ?? 10_000))
+  const maxBytes = positive('maxBytes', opts.maxBytes ?? REPLAY_MAX_BYTES)
   const maxAgeMs = positive('maxAgeMs', opts.maxAgeMs ?? REPLAY_MAX_AGE_MS)
   const progressIntervalMs = positive('progressIntervalMs', opts.progressIntervalMs ?? 500)
   const log = opts.log ?? (() => {})
 
-  const window = createEventWindow({ maxEvents, maxAgeMs })
+  const window = createEventWindow({ maxEvents, maxBytes, maxAgeMs })
   const store = createEventLog(
     opts.dataDir,
     positive('maxSegmentBytes', opts.maxSegmentBytes ?? 4 * 1024 * 1024),
@@ -117,13 +123,13 @@ export function createNotifier(opts: NotifierOptions): Notifier {
       await store.open((e) => {
         if (e.id <= last) return
         last = e.id
-        window.push(e)
+        window.push(shrinkStored(e))
       })
       window.trim()
       state = 'open'
       retainTimer = setInterval(retain, Math.min(RETAIN_INTERVAL_MS, maxAgeMs))
       retainTimer.unref()
-      log('info', 'notify: replay log open', { lastId: last, held: window.size() })
+      log('info', 'notify: replay log open', { lastId: last, held: window.size(), bytes: window.bytes() })
     },
     async close() {
       if (state === 'closed') return

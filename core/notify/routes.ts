@@ -8,6 +8,7 @@ import type { JwtOptions } from '../auth/jwt.js'
 import { GantryError } from '../errors.js'
 import type { AppEnv } from '../http/env.js'
 import type { Caller } from '../run/types.js'
+import { formatFrame, frameBytes, frameOf } from './frame.js'
 import type { Notifier } from './notifier.js'
 import { createSseConnection } from './sse-connection.js'
 import { bearerCaller, streamCaller } from './stream-auth.js'
@@ -24,6 +25,8 @@ export interface NotifyRoutesDeps {
   retryMs?: number
   /** Live events queued per client before it is cut off; default 1000. */
   maxQueued?: number
+  /** Bytes of live events queued per client before it is cut off; default 1 MB. */
+  maxQueuedBytes?: number
   /** One write stalled this long cuts the client off; default 30 s. */
   writeTimeoutMs?: number
   log?(level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>): void
@@ -43,23 +46,26 @@ interface StreamRequest {
  * app.route('/api/notify/v1', notifyRoutes({ notifier, tickets: createTicketStore(), jwt }))
  */
 export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
-  const { notifier, heartbeatMs = 15_000, retryMs = 3000, maxQueued = 1000, writeTimeoutMs = 30_000 } = deps
+  const {
+    notifier,
+    heartbeatMs = 15_000,
+    retryMs = 3000,
+    maxQueued = 1000,
+    maxQueuedBytes = 1024 * 1024,
+    writeTimeoutMs = 30_000,
+  } = deps
   const log = deps.log ?? (() => {})
 
   function streamEvents(stream: SSEStreamingApi, req: StreamRequest, destroySocket?: () => void) {
     const { caller, types } = req
     const visible = (e: NotifyEvent) =>
       (caller.role === 'admin' || e.userId === caller.id) && (!types || types.has(e.type))
-    const frame = (e: NotifyEvent) => ({
-      id: e.id,
-      event: e.type,
-      data: { type: e.type, payload: e.payload },
-    })
     let unsubscribe = () => {}
     const connection = createSseConnection(stream, {
       retryMs,
       heartbeatMs,
       maxQueued,
+      maxQueuedBytes,
       writeTimeoutMs,
       destroySocket,
       onClose(reason) {
@@ -77,7 +83,7 @@ export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
     const forward = (e: NotifyEvent) => {
       if (e.id <= upTo) return
       upTo = e.id
-      if (visible(e)) connection.send(frame(e))
+      if (visible(e)) connection.send(frameOf(e), frameBytes(e))
     }
     // live events first, held back until the replay is queued, so none can fall in between
     let held: NotifyEvent[] | undefined = []
@@ -90,9 +96,9 @@ export function notifyRoutes(deps: NotifyRoutesDeps): Hono<AppEnv> {
       if (reset) {
         upTo = notifier.lastId()
         const reason = 'events after Last-Event-ID are no longer held; refetch current state'
-        connection.replay([{ id: upTo, event: 'reset', data: { type: 'reset', payload: { reason } } }])
+        connection.replay([formatFrame(upTo, 'reset', { type: 'reset', payload: { reason } })])
       } else {
-        connection.replay(events.filter(visible).map(frame))
+        connection.replay(events.filter(visible).map(frameOf))
         upTo = Math.max(upTo, events.at(-1)?.id ?? req.lastEventId)
       }
     }

@@ -1,8 +1,9 @@
 /**
  * One client's SSE connection: a backlog being replayed, a bounded queue of
  * live frames, the loop that writes them, and the heartbeat. A client that
- * cannot keep up (its queue overflows, or one write stalls) is cut off rather
- * than buffered without bound.
+ * cannot keep up (its queue overflows by count or by bytes, or one write
+ * stalls) is cut off rather than buffered without bound. Frames arrive
+ * formatted (see frame.ts): one string per event, shared by every connection.
  */
 import type { SSEStreamingApi } from 'hono/streaming'
 
@@ -11,6 +12,8 @@ export interface SseConnectionOptions {
   heartbeatMs: number
   /** Live events waiting to be written before the client is cut off. */
   maxQueued: number
+  /** Bytes of live events waiting to be written before the client is cut off. */
+  maxQueuedBytes: number
   /** A single write taking longer than this means the client stopped reading. */
   writeTimeoutMs: number
   /** Called once, with why, when the connection ends for any reason. */
@@ -19,32 +22,27 @@ export interface SseConnectionOptions {
   destroySocket?(): void
 }
 
-export interface SseFrame {
-  id: number
-  event: string
-  data: unknown
-}
-
 export interface SseConnection {
-  /** Queues events already held elsewhere (a replay); written first, a slice at a time. */
-  replay(frames: SseFrame[]): void
-  /** Queues one live event; cuts the client off when its queue is full. */
-  send(frame: SseFrame): void
+  /** Queues frames already held elsewhere (a replay); written first, a slice at a time. */
+  replay(frames: string[]): void
+  /** Queues one live frame; cuts the client off when its queue is full. */
+  send(frame: string, bytes?: number): void
   /** Writes until the connection closes. */
   run(): Promise<void>
   close(reason: string): void
 }
 
 const PING = ': ping\n\n'
-// a replay of thousands of events goes out in writes of this many, formatted as they go
+// a replay goes out in writes of at most this many frames and about this many characters,
+// so a replay of thousands of events never becomes one string per connection
 const REPLAY_SLICE = 200
-
-const format = (f: SseFrame) => `id: ${f.id}\nevent: ${f.event}\ndata: ${JSON.stringify(f.data)}\n\n`
+const REPLAY_SLICE_CHARS = 64 * 1024
 
 export function createSseConnection(stream: SSEStreamingApi, opts: SseConnectionOptions): SseConnection {
-  let backlog: SseFrame[] = []
+  let backlog: string[] = []
   let backlogAt = 0
   let queue: string[] = []
+  let queuedBytes = 0
   let closed = false
   let wake: (() => void) | undefined
   let heartbeat: NodeJS.Timeout | undefined
@@ -80,18 +78,22 @@ export function createSseConnection(stream: SSEStreamingApi, opts: SseConnection
 
   function nextChunk(): string | undefined {
     if (backlogAt < backlog.length) {
-      const slice = backlog.slice(backlogAt, backlogAt + REPLAY_SLICE)
-      backlogAt += slice.length
+      const start = backlogAt
+      let chars = 0
+      while (backlogAt < backlog.length && backlogAt - start < REPLAY_SLICE && chars < REPLAY_SLICE_CHARS)
+        chars += backlog[backlogAt++].length
+      const chunk = backlogAt - start === 1 ? backlog[start] : backlog.slice(start, backlogAt).join('')
       if (backlogAt >= backlog.length) {
         backlog = []
         backlogAt = 0
       }
-      return slice.map(format).join('')
+      return chunk
     }
     if (queue.length === 0) return undefined
-    // everything queued goes out in one write
-    const chunk = queue.join('')
+    // everything queued goes out in one write (bounded by maxQueuedBytes)
+    const chunk = queue.length === 1 ? queue[0] : queue.join('')
     queue = []
+    queuedBytes = 0
     return chunk
   }
 
@@ -102,13 +104,19 @@ export function createSseConnection(stream: SSEStreamingApi, opts: SseConnection
       for (const frame of frames) backlog.push(frame)
       wake?.()
     },
-    send(frame) {
+    send(frame, bytes = Buffer.byteLength(frame)) {
       if (closed) return
       if (queue.length >= opts.maxQueued) {
         close(`client too slow: more than ${opts.maxQueued} events queued`)
         return
       }
-      queue.push(format(frame))
+      // a frame alone over the budget still goes when nothing waits before it
+      if (queue.length > 0 && queuedBytes + bytes > opts.maxQueuedBytes) {
+        close(`client too slow: more than ${opts.maxQueuedBytes} bytes queued`)
+        return
+      }
+      queue.push(frame)
+      queuedBytes += bytes
       wake?.()
     },
     async run() {

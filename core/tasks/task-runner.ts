@@ -270,7 +270,17 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
         onProgress: (percent, stage, eta) => {
           const entry = live.get(task.id)
           if (entry) entry.progress = { percent, stage, eta }
-          bus.emit('ability-task.progress', { taskId: task.id, userId: task.userId, percent, stage, eta })
+          bus.emit('ability-task.progress', {
+            taskId: task.id,
+            userId: task.userId,
+            abilityId: task.abilityId,
+            executorId: task.executorId,
+            attempts: task.attempts,
+            logId: task.logId,
+            percent,
+            stage,
+            eta,
+          })
         },
       },
       task.id,
