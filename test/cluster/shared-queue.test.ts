@@ -125,7 +125,7 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     await a.cluster.signal({ kind: 'cancel', taskId: 'x' })
     await eventually(() => heard.every((h) => h.some((s) => s.kind === 'cancel' && s.taskId === 'x')))
     await a.cluster.stop()
-    await eventually(() => leading.get('b') === true, 3000)
+    await eventually(() => leading.get('b') === true)
   })
 
   it('lets one holder at a time run under a cluster-wide lock', async () => {
@@ -264,7 +264,7 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     } finally {
       await admin.end()
     }
-    await eventually(() => lost.includes('a'), 3000)
-    await eventually(() => leading.a !== leading.b, 3000)
+    await eventually(() => lost.includes('a'))
+    await eventually(() => leading.a !== leading.b)
   })
 })

@@ -42,7 +42,7 @@ describe('the definitions file size cap', () => {
     loader.watch()
 
     await tmp.write('echo.yaml', padded([...ABILITY.slice(0, 2), 'name: Big', ...ABILITY.slice(3)], 10_000))
-    const refused = await waitFor(() => loader!.current().errors.length > 0 && loader!.current(), 50_000)
+    const refused = await waitFor(() => loader!.current().errors.length > 0 && loader!.current())
     expect(refused.abilities.get('echo')?.name).toBe('Echo')
     expect(refused.errors).toHaveLength(1)
     expect(refused.errors[0]).toMatchObject({ file, line: 1, col: 1 })
@@ -53,7 +53,7 @@ describe('the definitions file size cap', () => {
     expect(warning?.fields?.file).toBe(file)
 
     await tmp.write('echo.yaml', [...ABILITY.slice(0, 2), 'name: Small again', ...ABILITY.slice(3)])
-    const fixed = await waitFor(() => loader!.current().errors.length === 0 && loader!.current(), 50_000)
+    const fixed = await waitFor(() => loader!.current().errors.length === 0 && loader!.current())
     expect(fixed.abilities.get('echo')?.name).toBe('Small again')
   })
 
@@ -104,7 +104,7 @@ describe('the size cap over HTTP', () => {
     const items = await eventually(async () => {
       const list = (await g!.api('/api/admin/definitions/errors')).body.items
       return list.length ? list : undefined
-    }, 50_000)
+    })
     expect(items).toEqual([
       expect.objectContaining({
         file: join(g.abilitiesDir, 'greet.yaml'),

@@ -115,16 +115,15 @@ describe('ability tasks', () => {
   })
 
   it('cancels a queued task at once and a running one by aborting its call; an ended one is 409', async () => {
-    const running = await submit({ abilityId: 'slow', inputs: { delayMs: 5000 } })
+    // long enough that only an aborted call can end it within the test
+    const running = await submit({ abilityId: 'slow', inputs: { delayMs: 60_000 } })
     await waitForTask(g, running.body.id, ['running'])
     const queued = await submit({ abilityId: 'slow', inputs: { delayMs: 10 } })
     const c1 = await g.api(`/api/ability-tasks/${queued.body.id}/cancel`, { method: 'POST' })
     expect(c1.status).toBe(200)
     expect(c1.body).toMatchObject({ status: 'canceled', errorCode: 'CANCELED', attempts: 0 })
-    const t0 = Date.now()
     const c2 = await g.api(`/api/ability-tasks/${running.body.id}/cancel`, { method: 'POST' })
     expect(c2.body).toMatchObject({ status: 'canceled', errorCode: 'CANCELED', attempts: 1 })
-    expect(Date.now() - t0).toBeLessThan(2000)
     const again = await g.api(`/api/ability-tasks/${running.body.id}/cancel`, { method: 'POST' })
     expect(again.status).toBe(409)
     const logs = await g.api('/api/admin/abilities/slow/logs?limit=1')
