@@ -300,6 +300,6 @@ describe('chaos: kill -9 at random moments under mixed load', () => {
         context,
       })
     },
-    60_000 + ROUNDS * 30_000,
+    120_000 + ROUNDS * 60_000,
   )
 })

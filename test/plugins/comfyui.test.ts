@@ -34,7 +34,7 @@ const txt2imgOn = (id: string, baseUrl: string, workflowFile: string) => `
 kind: Executor
 id: ${id}
 provider: comfyui
-poll: { interval: 50ms, maxDuration: 20s }
+poll: { interval: 50ms, maxDuration: 5m }
 config:
   baseUrl: ${baseUrl}
   headers: { x-comfy-token: fake-token }
@@ -53,11 +53,12 @@ kind: Executor
 id: comfy
 provider: comfyui
 maxConcurrency: 2
-poll: { interval: 50ms, maxDuration: 20s }
+poll: { interval: 50ms, maxDuration: 5m }
 config:
   baseUrl: ${baseUrl}
   headers: { x-comfy-token: fake-token }
-  timeout: 5s
+  # generous: on a busy machine the fake answers slowly, and a timeout would retry with a new prompt
+  timeout: 60s
 ---
 kind: Ability
 id: txt2img

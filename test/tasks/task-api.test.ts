@@ -102,11 +102,13 @@ describe('ability tasks', () => {
   })
 
   it('runs higher priority first, then first-in first-out', async () => {
-    const blocker = await submit({ abilityId: 'slow', inputs: { delayMs: 800 } })
+    // the blocker holds the executor until all three are queued, then is canceled: no race with the clock
+    const blocker = await submit({ abilityId: 'slow', inputs: { delayMs: 60_000 } })
     await waitForTask(g, blocker.body.id, ['running'])
     const std1 = await submit({ abilityId: 'slow', inputs: { n: 1, delayMs: 30 } })
     const std2 = await submit({ abilityId: 'slow', inputs: { n: 2, delayMs: 30 } })
     const fast = await submit({ abilityId: 'slow', inputs: { n: 3, delayMs: 30 }, priority: 'accelerated' })
+    await g.api(`/api/ability-tasks/${blocker.body.id}/cancel`, { method: 'POST' })
     const ends = await Promise.all([std1, std2, fast].map((t) => waitForTask(g, t.body.id)))
     const order = ends
       .sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt))
