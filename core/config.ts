@@ -49,6 +49,8 @@ export interface Config {
   sweepRetentionCron: string
   /** Largest result media item kept in the media store. */
   mediaMaxBytes: number
+  /** Largest definitions YAML file loaded; parsing is synchronous, so a bigger one is refused. */
+  maxDefinitionBytes: number
   callbackMaxAttempts: number
   callbackBackoffMs: number
   /** Most items one workflow `forEach` fans out to, unless the step sets its own `maxItems`. */
@@ -127,6 +129,7 @@ export function loadConfig(env: Env = process.env, cwd = process.cwd()): Config 
     sweepTimeoutsCron: env.GANTRY_SWEEP_TIMEOUTS_CRON || '*/10 * * * * *',
     sweepRetentionCron: env.GANTRY_SWEEP_RETENTION_CRON || '0 */15 * * * *',
     mediaMaxBytes: integer(env, 'GANTRY_MEDIA_MAX_BYTES', 50 * 1024 * 1024),
+    maxDefinitionBytes: integer(env, 'GANTRY_MAX_DEFINITION_BYTES', 1024 * 1024),
     callbackMaxAttempts: integer(env, 'GANTRY_CALLBACK_MAX_ATTEMPTS', 6),
     callbackBackoffMs: duration(env, 'GANTRY_CALLBACK_BACKOFF', 30_000),
     maxFanout: integer(env, 'GANTRY_MAX_FANOUT', 1000),

@@ -90,6 +90,7 @@ export async function createGantry(
     definitions = createDefinitionLoader({
       dirs: [config.abilitiesDir, config.workflowsDir],
       providers: providers.infos(),
+      maxFileBytes: config.maxDefinitionBytes,
       log,
       onReload: (set) => {
         for (const executor of set.executors.values())

@@ -101,10 +101,18 @@ export async function startGantry(
   }
 }
 
+/**
+ * How long a test waits for something that will happen: generous, because the
+ * machine may be busy (CI shares two cores), and short of vitest's own test
+ * timeout so a failure says what it was waiting for. Tests wait on conditions
+ * and events; a deadline of a few seconds is not something a test asserts.
+ */
+export const WAIT_MS = 45_000
+
 /** Polls until `check` returns a truthy value, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => T | Promise<T>,
-  timeoutMs = 3000,
+  timeoutMs = WAIT_MS,
   everyMs = 50,
 ): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs
@@ -154,7 +162,7 @@ export async function waitForTask(
   g: TestGantry,
   id: string,
   statuses: string[] = ['succeeded', 'failed', 'canceled'],
-  timeoutMs = 8000,
+  timeoutMs = WAIT_MS,
   token?: string,
 ) {
   return eventually(async () => {

@@ -15,6 +15,7 @@ export async function startCountingUpstream(holdMs: number) {
   /** When each call of `n` arrived (epoch ms). */
   const times = new Map<unknown, number[]>()
   const cut = new Set<unknown>()
+  let hold = holdMs
   let inFlight = 0
   let most = 0
   const server = createServer((req, res) => {
@@ -28,7 +29,7 @@ export async function startCountingUpstream(holdMs: number) {
       const timer = setTimeout(() => {
         inFlight--
         res.end('done')
-      }, heldFor ?? holdMs)
+      }, heldFor ?? hold)
       res.on('close', () => {
         if (!res.writableFinished) {
           clearTimeout(timer)
@@ -45,6 +46,10 @@ export async function startCountingUpstream(holdMs: number) {
     times,
     cut,
     inFlight: () => inFlight,
+    /** Holds calls that arrive from now on for `ms`. */
+    setHoldMs(ms: number) {
+      hold = ms
+    },
     mostInFlight: () => most,
     /** Forgets what was counted (calls still in flight stay counted in flight). */
     reset() {

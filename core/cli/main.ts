@@ -94,7 +94,7 @@ async function validate(dirs: string[]) {
   const providers = await loadProviders(config.plugins)
   // the default folders may be absent (a repo without workflows); folders named on the command line must exist
   const targets = dirs.length ? dirs : [config.abilitiesDir, config.workflowsDir].filter((d) => existsSync(d))
-  const errors = await validateDirs(targets, providers.infos())
+  const errors = await validateDirs(targets, providers.infos(), process.env, config.maxDefinitionBytes)
   for (const e of errors) process.stdout.write(`${formatDefinitionError(e)}\n`)
   if (errors.length) {
     process.stderr.write(`${errors.length} error${errors.length === 1 ? '' : 's'}\n`)

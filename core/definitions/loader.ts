@@ -11,8 +11,8 @@
  * loader.watch()
  * ```
  */
-import { readFile } from 'node:fs/promises'
 import { displayPath, formatDefinitionError } from './definition-error.js'
+import { DEFAULT_MAX_DEFINITION_BYTES, readCapped, tooLargeMessage } from './read-capped.js'
 import { createDefinitionRegistry, type Rebuilt } from './registry.js'
 import { listDefinitionFiles } from './scan.js'
 import type { DefinitionSet, ProviderInfo } from './types.js'
@@ -23,6 +23,8 @@ export interface DefinitionLoaderOptions {
   providers: ReadonlyMap<string, ProviderInfo>
   /** For `${env:NAME}`; default `process.env`. */
   env?: Record<string, string | undefined>
+  /** A larger file is refused unread (its last good version stays); default 1 MiB. */
+  maxFileBytes?: number
   /** Quiet time after a change before rescanning; default 100. */
   debounceMs?: number
   /** After every rebuild that changed something, except the first (which `load()` returns); files as in errors. */
@@ -42,7 +44,15 @@ export interface DefinitionLoader {
 }
 
 export function createDefinitionLoader(opts: DefinitionLoaderOptions): DefinitionLoader {
-  const { dirs, providers, env = process.env, debounceMs = 100, onReload, log = () => {} } = opts
+  const {
+    dirs,
+    providers,
+    env = process.env,
+    maxFileBytes = DEFAULT_MAX_DEFINITION_BYTES,
+    debounceMs = 100,
+    onReload,
+    log = () => {},
+  } = opts
   const registry = createDefinitionRegistry({ providers, env })
   // signatures of the files as last read, to re-read only what changed
   let known = new Map<string, string>()
@@ -63,14 +73,18 @@ export function createDefinitionLoader(opts: DefinitionLoaderOptions): Definitio
         next.set(file, signature)
         continue
       }
-      let text: string
+      let read: Awaited<ReturnType<typeof readCapped>>
       try {
-        text = await readFile(file, 'utf8')
+        read = await readCapped(file, maxFileBytes)
       } catch {
         continue // removed between listing and reading; the next scan settles it
       }
       next.set(file, signature)
-      if (registry.update(file, text)) changed.push(file)
+      const updated =
+        'text' in read
+          ? registry.update(file, read.text)
+          : registry.refuse(file, tooLargeMessage(read.tooLarge, maxFileBytes))
+      if (updated) changed.push(file)
     }
     for (const file of registry.files()) {
       if (!listing.has(file) && registry.remove(file)) changed.push(file)

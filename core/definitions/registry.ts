@@ -2,7 +2,7 @@
  * The definitions across reloads: every file's newest text, parsed once, and
  * its last good version; each rebuild resolves them into a new immutable set.
  */
-import { compareErrors, formatDefinitionError } from './definition-error.js'
+import { compareErrors, displayPath, formatDefinitionError } from './definition-error.js'
 import type { ParsedFile } from './loaded.js'
 import { type ParseContext, parseDefinitionFile } from './parse-file.js'
 import { defKey, resolveDefinitions } from './resolve.js'
@@ -23,6 +23,11 @@ export interface Rebuilt {
 export interface DefinitionRegistry {
   /** Records a file's text; false when it is what was already there. */
   update(file: string, text: string): boolean
+  /**
+   * Records a file refused before it was read (too large): its last good version
+   * stays in force, `message` is its error. False when it was refused so already.
+   */
+  refuse(file: string, message: string): boolean
   /** Forgets a removed file; false when it was not known. */
   remove(file: string): boolean
   /** Absolute paths of the known files. */
@@ -50,6 +55,15 @@ export function createDefinitionRegistry(ctx: ParseContext): DefinitionRegistry 
       const state = states.get(file)
       if (state?.text === text) return false
       states.set(file, { text, current: parseDefinitionFile(file, text, ctx), lastGood: state?.lastGood })
+      return true
+    },
+    refuse(file, message) {
+      const state = states.get(file)
+      // no text of a YAML file starts with NUL, so this marker cannot equal a real one
+      const marker = `\0refused: ${message}`
+      if (state?.text === marker) return false
+      const errors = [{ file: displayPath(file), line: 1, col: 1, message }]
+      states.set(file, { text: marker, current: { file, defs: [], errors }, lastGood: state?.lastGood })
       return true
     },
     remove: (file) => states.delete(file),

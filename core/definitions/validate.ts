@@ -12,6 +12,7 @@ export async function validateDirs(
   dirs: string[],
   providers: ReadonlyMap<string, ProviderInfo>,
   env: Record<string, string | undefined> = process.env,
+  maxFileBytes?: number,
 ): Promise<DefinitionError[]> {
   const missing: DefinitionError[] = []
   for (const dir of dirs) {
@@ -22,7 +23,7 @@ export async function validateDirs(
     if (!isDir)
       missing.push({ file: displayPath(path.resolve(dir)), line: 1, col: 1, message: 'no such directory' })
   }
-  const loader = createDefinitionLoader({ dirs, providers, env })
+  const loader = createDefinitionLoader({ dirs, providers, env, maxFileBytes })
   try {
     const set = await loader.load()
     return [...missing, ...set.errors]

@@ -7,6 +7,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { newWebhookId } from '../../core/callbacks/sign.js'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
+import { WAIT_MS } from '../helpers.js'
 
 export const SECRET = `whsec_${randomBytes(32).toString('base64')}`
 
@@ -97,7 +98,7 @@ export function pendingDelivery(url: string, extra: Partial<CallbackDelivery> = 
 }
 
 /** Waits until `check` returns true, polling; fails after `timeoutMs`. */
-export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
+export async function waitFor(check: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!check()) {
     if (Date.now() > deadline) throw new Error('timed out waiting')

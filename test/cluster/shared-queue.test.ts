@@ -9,7 +9,7 @@ import { createPostgresStore, type PostgresStore } from '../../core/store/postgr
 import { createSweeper } from '../../core/sweeps/sweeper.js'
 import type { TaskRunner } from '../../core/tasks/task-runner.js'
 import type { AbilityTask } from '../../core/tasks/types.js'
-import { eventually } from '../helpers.js'
+import { eventually, WAIT_MS } from '../helpers.js'
 import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 
 let created = 0
@@ -125,7 +125,7 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     await a.cluster.signal({ kind: 'cancel', taskId: 'x' })
     await eventually(() => heard.every((h) => h.some((s) => s.kind === 'cancel' && s.taskId === 'x')))
     await a.cluster.stop()
-    await eventually(() => leading.get('b') === true, 3000)
+    await eventually(() => leading.get('b') === true)
   })
 
   it('lets one holder at a time run under a cluster-wide lock', async () => {
@@ -162,14 +162,14 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
       ).rows[0]
     try {
       // the server counts dead rows a moment after the writes (statistics are flushed in the background)
-      await eventually(async () => Number((await leases()).n_dead_tup) >= 1500, 15_000, 250)
+      await eventually(async () => Number((await leases()).n_dead_tup) >= 1500, WAIT_MS, 250)
       expect(await a.cluster.vacuum()).toEqual(['leases'])
       expect(await leases()).toEqual({ n_dead_tup: '0', vacuum_count: '1' })
       expect(await a.cluster.vacuum()).toEqual([])
     } finally {
       await admin.end()
     }
-  }, 20_000)
+  }, 120_000)
 
   it('keeps the first proposal of a generated secret, even when nodes propose at once', async () => {
     const nodes = [await node(), await node(), await node()]
@@ -264,7 +264,7 @@ describe.skipIf(!PG_URL)(`the shared queue on PostgreSQL${PG_URL ? '' : `: ${SKI
     } finally {
       await admin.end()
     }
-    await eventually(() => lost.includes('a'), 3000)
-    await eventually(() => leading.a !== leading.b, 3000)
+    await eventually(() => lost.includes('a'))
+    await eventually(() => leading.a !== leading.b)
   })
 })

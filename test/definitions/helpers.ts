@@ -3,6 +3,9 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import type { ProviderInfo } from '../../core/definitions/types.js'
+import { WAIT_MS } from '../helpers.js'
+
+export { WAIT_MS }
 
 export const providers: ReadonlyMap<string, ProviderInfo> = new Map([
   ['mock', { name: 'mock' }],
@@ -39,7 +42,7 @@ export async function tempDefinitionsDir() {
 /** Polls `check` until it returns something truthy, failing after `timeoutMs`. */
 export async function waitFor<T>(
   check: () => T,
-  timeoutMs = 2000,
+  timeoutMs = WAIT_MS,
   what = 'condition',
 ): Promise<Exclude<T, false | undefined | null | 0 | ''>> {
   const started = Date.now()

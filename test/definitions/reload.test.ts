@@ -3,7 +3,7 @@ import path from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createDefinitionLoader, type DefinitionLoader } from '../../core/definitions/loader.js'
 import type { DefinitionSet } from '../../core/definitions/types.js'
-import { EXECUTOR, providers, tempDefinitionsDir, waitFor } from './helpers.js'
+import { EXECUTOR, providers, tempDefinitionsDir, WAIT_MS, waitFor } from './helpers.js'
 
 let tmp: Awaited<ReturnType<typeof tempDefinitionsDir>>
 let loader: DefinitionLoader | undefined
@@ -42,7 +42,7 @@ describe('hot reload', () => {
 
     // added: served within 2 s
     const file = await tmp.write('abilities/echo.yaml', ability('Echo'))
-    const added = await waitFor(() => loader.current().abilities.get('echo'), 2000, 'the new ability')
+    const added = await waitFor(() => loader.current().abilities.get('echo'), WAIT_MS, 'the new ability')
     expect(added.name).toBe('Echo')
     expect(reloads.at(-1)?.changed).toEqual([file])
 
@@ -50,7 +50,7 @@ describe('hot reload', () => {
     await tmp.write('abilities/echo.yaml', ability('Echo 2'))
     await waitFor(
       () => loader.current().abilities.get('echo')?.name === 'Echo 2',
-      2000,
+      WAIT_MS,
       'the changed ability',
     )
 
@@ -58,7 +58,7 @@ describe('hot reload', () => {
     await tmp.write('abilities/echo.yaml', [...ability('Echo 3'), 'timeout: soon'])
     const broken = await waitFor(
       () => loader.current().errors.length > 0 && loader.current(),
-      2000,
+      WAIT_MS,
       'the error',
     )
     expect(broken.abilities.get('echo')?.name).toBe('Echo 2')
@@ -104,7 +104,7 @@ describe('hot reload', () => {
     expect(orphaned.errors.map((e) => e.message)).toContain("unknown executor 'local-mock'")
 
     await tmp.write('a-executor.yaml', EXECUTOR)
-    await waitFor(() => loader.current().abilities.has('echo'), 2000, 'the ability to come back')
+    await waitFor(() => loader.current().abilities.has('echo'), WAIT_MS, 'the ability to come back')
   })
 
   it('a definition in force keeps its id; a newcomer duplicating it is refused', async () => {
@@ -124,6 +124,10 @@ describe('hot reload', () => {
     const later = path.join(tmp.dir, 'later')
     const { loader } = await startWatching([later])
     await tmp.write('later/x.yaml', EXECUTOR)
-    await waitFor(() => loader.current().executors.has('local-mock'), 2500, 'the executor in the new folder')
+    await waitFor(
+      () => loader.current().executors.has('local-mock'),
+      WAIT_MS,
+      'the executor in the new folder',
+    )
   })
 })

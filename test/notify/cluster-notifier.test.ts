@@ -12,11 +12,12 @@ import { channelOf, decodeSignal } from '../../core/store/postgres/cluster/chann
 import { createSharedEventLog } from '../../core/store/postgres/cluster/shared-event-log.js'
 import { createPostgresStore } from '../../core/store/postgres/index.js'
 import { createPool } from '../../core/store/postgres/pool.js'
+import { WAIT_MS } from '../helpers.js'
 import { dropSchema, newSchema } from '../pg-schema.js'
 
 const url = process.env.GANTRY_TEST_PG
 
-async function until(done: () => boolean, timeoutMs = 2000): Promise<void> {
+async function until(done: () => boolean, timeoutMs = WAIT_MS): Promise<void> {
   const end = Date.now() + timeoutMs
   while (!done()) {
     if (Date.now() > end) throw new Error('timed out')

@@ -15,7 +15,7 @@ import { errorResponse } from '../../core/http/errors.js'
 import { createNotifier, type Notifier, type NotifierOptions } from '../../core/notify/notifier.js'
 import { type NotifyRoutesDeps, notifyRoutes } from '../../core/notify/routes.js'
 import { createTicketStore, type TicketStore } from '../../core/notify/tickets.js'
-import { eventually, makeTempDir } from '../helpers.js'
+import { eventually, makeTempDir, WAIT_MS } from '../helpers.js'
 
 export const JWT = { secret: 'notify-test-secret' }
 export const token = (sub: string, role: 'user' | 'admin' = 'user') => signToken({ sub, role }, JWT)
@@ -115,7 +115,7 @@ export function openStream(
 }
 
 /** Waits until `client` holds at least `n` events. */
-export const receivedAtLeast = (client: StreamClient, n: number, timeoutMs = 3000) =>
+export const receivedAtLeast = (client: StreamClient, n: number, timeoutMs = WAIT_MS) =>
   eventually(() => client.events.length >= n, timeoutMs, 10)
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -1,10 +1,10 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import sharp from 'sharp'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { models, queueStatus } from '../../plugins/comfyui/index.js'
 import { type FakeComfyUI, startFakeComfyUI } from '../fixtures/fake-comfyui.js'
-import { eventually, ROOT, startGantry, type TestGantry, waitForTask } from '../helpers.js'
+import { eventually, ROOT, startGantry, type TestGantry, WAIT_MS, waitForTask } from '../helpers.js'
 
 // the workflow the repository ships, given by absolute path, so the test also checks that file
 const SHIPPED_WORKFLOW = join(ROOT, 'abilities/comfyui/txt2img.workflow.json')
@@ -34,7 +34,7 @@ const txt2imgOn = (id: string, baseUrl: string, workflowFile: string) => `
 kind: Executor
 id: ${id}
 provider: comfyui
-poll: { interval: 50ms, maxDuration: 20s }
+poll: { interval: 50ms, maxDuration: 5m }
 config:
   baseUrl: ${baseUrl}
   headers: { x-comfy-token: fake-token }
@@ -53,11 +53,12 @@ kind: Executor
 id: comfy
 provider: comfyui
 maxConcurrency: 2
-poll: { interval: 50ms, maxDuration: 20s }
+poll: { interval: 50ms, maxDuration: 5m }
 config:
   baseUrl: ${baseUrl}
   headers: { x-comfy-token: fake-token }
-  timeout: 5s
+  # generous: on a busy machine the fake answers slowly, and a timeout would retry with a new prompt
+  timeout: 60s
 ---
 kind: Ability
 id: txt2img
@@ -102,12 +103,14 @@ config:
 `
 
 describe('comfyui provider', () => {
+  // every test gets its own fake ComfyUIs and its own Gantry: a test that fails (or leaves a prompt held)
+  // cannot leave a queue, a history or a held prompt behind for the next one
   let fake: FakeComfyUI
   let slow: FakeComfyUI
   let socketless: FakeComfyUI
   let g: TestGantry
 
-  beforeAll(async () => {
+  beforeEach(async () => {
     fake = await startFakeComfyUI({ runMs: 300 })
     slow = await startFakeComfyUI({ runMs: 2000 })
     socketless = await startFakeComfyUI({ runMs: 300, websocket: false })
@@ -122,7 +125,7 @@ describe('comfyui provider', () => {
     })
   })
 
-  afterAll(async () => {
+  afterEach(async () => {
     await g?.stop()
     await fake?.close()
     await slow?.close()
@@ -174,7 +177,7 @@ describe('comfyui provider', () => {
         seen.push({ status: body.status, progress: body.progress, stage: body.stage })
         return ['succeeded', 'failed', 'canceled'].includes(body.status) ? body : undefined
       },
-      8000,
+      WAIT_MS,
       100,
     )
     expect(task.status).toBe('succeeded')

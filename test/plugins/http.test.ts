@@ -260,7 +260,7 @@ describe('the http provider against a REST platform described in YAML', () => {
     const running = await eventually(async () => {
       const res = await g.api(`/api/ability-tasks/${created.body.id}`)
       return res.body.stage === 'rendering' && res.body.progress > 0 ? res.body : undefined
-    }, 5000)
+    })
     expect(running).toMatchObject({ status: 'running', stage: 'rendering', eta: 7 })
     expect(running.progress).toBeLessThan(100)
     expect(running.externalId).toMatch(/^job-/)

@@ -63,7 +63,7 @@ describe('callbacks when a task ends', () => {
       },
     })
     const done = await waitForTask(g, res.body.id)
-    await eventually(() => receiver.received.length >= 2, 5000)
+    await eventually(() => receiver.received.length >= 2)
     const [first, second] = receiver.received
     expect(second.verified).toMatchObject({
       status: 'succeeded',
@@ -115,7 +115,7 @@ describe('callbacks when a task ends', () => {
       body: { inputs: { text: 'sync' }, callbackUrl: receiver.url },
     })
     expect(res.status).toBe(200)
-    await eventually(() => receiver.received.length > before, 5000)
+    await eventually(() => receiver.received.length > before)
     expect(receiver.received.at(-1)!.verified).toMatchObject({ status: 'succeeded', logId: res.body.logId })
   })
 })

@@ -27,10 +27,11 @@ describe('sweeps', () => {
   afterAll(() => g.stop())
 
   it('fails a task queued past its queueTimeout with TIMEOUT, and the executor goes on', async () => {
-    const hog = await g.api('/api/ability-tasks', { body: { abilityId: 'hog', inputs: { delayMs: 1200 } } })
+    // the hog holds the executor far longer than the 200 ms queue timeout, even on a busy machine
+    const hog = await g.api('/api/ability-tasks', { body: { abilityId: 'hog', inputs: { delayMs: 5000 } } })
     await waitForTask(g, hog.body.id, ['running'])
     const waiting = await g.api('/api/ability-tasks', { body: { abilityId: 'impatient' } })
-    await new Promise((r) => setTimeout(r, 300))
+    await new Promise((r) => setTimeout(r, 300)) // past the queue timeout: time itself is the condition
     const report = await g.api('/api/admin/sweep', { method: 'POST' })
     expect(report.body.queuedTimedOut).toBe(1)
     const swept = (await g.api(`/api/ability-tasks/${waiting.body.id}`)).body

@@ -141,7 +141,7 @@ describe('workflow jobs', () => {
     eventually(async () => {
       const res = await g.api(`/api/workflow-jobs/${id}`, token ? { token } : {})
       return statuses.includes(res.body.status) ? res.body : undefined
-    }, 10_000)
+    })
 
   beforeAll(async () => {
     upstream = await startUpstream()
@@ -316,7 +316,7 @@ steps:
       const job = await eventually(async () => {
         const j = (await g.api(`/api/workflow-jobs/${res.body.jobId}`)).body
         return j.status === 'completed' ? j : undefined
-      }, 10_000)
+      })
       expect(job.steps.map((s: { status: string }) => s.status)).toEqual([
         'succeeded',
         'succeeded',
