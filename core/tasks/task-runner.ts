@@ -25,6 +25,9 @@ import { createTaskCredits } from './task-credits.js'
 import { reclaimTasks, recoverTasks } from './task-recovery.js'
 import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
+/** How soon a task whose step the store could not write is taken up again. */
+const RETAKE_MS = 1000
+
 export interface TaskRunnerDeps extends CallRunnerDeps {
   /** Keeps large inline media of accepted tasks in the media store, and reads them back. */
   inputMedia?: InputOffload
@@ -154,10 +157,37 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
     const entry: LiveTask = { controller, done: Promise.resolve() }
     live.set(task.id, entry)
     entry.done = drive(task, controller.signal, resume)
-      .catch((err) =>
-        deps.log('error', 'task driver failed', { taskId: task.id, err: coerceError(err).message }),
-      )
+      .catch((err) => {
+        const e = coerceError(err)
+        deps.log('error', 'task driver failed', { taskId: task.id, err: e.message })
+        // the store could not write the task's next step: its stored state stands, so once the
+        // store writes again the task is taken up as a start would take it up (see task-recovery.ts)
+        if (e.code === 'STORE_UNAVAILABLE') setTimeout(() => void retake(task.id), RETAKE_MS).unref()
+      })
       .finally(() => live.delete(task.id))
+  }
+
+  /**
+   * Takes up again a task whose driver stopped because the store could not write: queued, it is
+   * driven; running, it goes back to the queue without spending its attempt (the disk failed, not
+   * the call), or is polled again when its provider holds a job. Tried each second until it writes.
+   */
+  async function retake(taskId: string): Promise<void> {
+    if (stopping || live.has(taskId)) return
+    const task = await store.tasks.get(taskId)
+    if (!task || ENDED.has(task.status)) return
+    try {
+      if (task.status === 'queued') start(task)
+      else if (task.externalId) start(task, true)
+      else {
+        await putBack(task)
+        const requeued = await store.tasks.get(taskId)
+        if (requeued?.status === 'queued') start(requeued)
+      }
+    } catch (err) {
+      if (coerceError(err).code !== 'STORE_UNAVAILABLE') throw err
+      setTimeout(() => void retake(taskId), RETAKE_MS).unref()
+    }
   }
 
   /**

@@ -179,6 +179,30 @@ describe('the embedded store on a full disk', () => {
     await survivesRestart(again, accepted)
   }, 60_000)
 
+  it('a task whose end the disk refused runs again once the disk takes writes, with no restart, and is charged once', async () => {
+    const root = await makeTempDir()
+    cleanups.push(() => rm(root, { recursive: true, force: true }))
+    const g = await startGantry({ root, files })
+    cleanups.push(() => g.stop())
+    const token = g.token('alice')
+    await g.api('/api/admin/wallets/alice/grant', { body: { points: 100, reason: 'top-up' } })
+    const disk = faultInjectedDisk()
+    const task = (
+      await g.api('/api/ability-tasks', { body: { abilityId: 'render', inputs: { delayMs: 300 } }, token })
+    ).body
+    await eventually(async () => (await g.gantry.store.tasks.get(task.id))?.status === 'running')
+    await disk.fill(0)
+    // the call ends, but neither its end nor its log can be written
+    await eventually(async () => (await g.api('/readyz', { token: null })).status === 503)
+    expect((await g.gantry.store.tasks.get(task.id))?.status).toBe('running')
+    await disk.free()
+    const ended = await waitForTask(g, task.id, undefined, undefined, token)
+    expect(ended).toMatchObject({ status: 'succeeded', attempts: 1 })
+    const wallet = (await g.api('/api/wallet', { token })).body
+    expect(wallet).toMatchObject({ balance: 90, frozen: 0, available: 90 })
+    expect(await g.gantry.store.ledger.verify()).toEqual([])
+  }, 60_000)
+
   it('a real 2 MB tmpfs filled up: the same', async (ctx) => {
     const root = await makeTempDir()
     cleanups.push(() => rm(root, { recursive: true, force: true }))
