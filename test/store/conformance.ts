@@ -17,6 +17,7 @@
  *   }
  * })
  */
+
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { CallbackDelivery } from '../../core/callbacks/types.js'
 import { MAX_BALANCE } from '../../core/ledger/limits.js'
@@ -25,6 +26,7 @@ import type { InvocationLog, Page, Store } from '../../core/store/types.js'
 import { idempotencyScope } from '../../core/tasks/idempotency.js'
 import type { AbilityTask, IdempotencyRecord, TaskStatus } from '../../core/tasks/types.js'
 import type { WorkflowJob } from '../../core/workflows/types.js'
+import { aTask } from './records.js'
 
 /** Where one test's data lives: fresh for the test, removed by `cleanup`. */
 export interface StoreLocation {
@@ -89,20 +91,8 @@ export function storeConformance(name: string, makeLocation: () => Promise<Store
       ...over,
     })
 
-    const makeTask = (id: string, over: Partial<AbilityTask> = {}): AbilityTask => ({
-      id,
-      seq: 0,
-      abilityId: 'render',
-      executorId: 'mock',
-      userId: 'alice',
-      status: 'queued',
-      priority: 0,
-      progress: 0,
-      attempts: 0,
-      payload: { inputs: { prompt: id } },
-      createdAt: tick(),
-      ...over,
-    })
+    const makeTask = (id: string, over: Partial<AbilityTask> = {}) =>
+      aTask(id, { createdAt: tick(), ...over })
 
     const makeJob = (id: string, over: Partial<WorkflowJob> = {}): WorkflowJob => ({
       id,

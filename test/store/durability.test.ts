@@ -7,22 +7,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { loadConfig } from '../../core/config.js'
 import { createLowdbStore, type LowdbStore } from '../../core/store/lowdb/index.js'
 import { segmentIo } from '../../core/store/lowdb/segment-io.js'
-import type { AbilityTask } from '../../core/tasks/types.js'
 import { eventually, makeTempDir } from '../helpers.js'
+import { aTask } from './records.js'
 
-const task: AbilityTask = {
-  id: 't1',
-  seq: 0,
-  abilityId: 'render',
-  executorId: 'mock',
-  userId: 'alice',
-  status: 'queued',
-  priority: 0,
-  progress: 0,
-  attempts: 0,
-  payload: { inputs: {} },
-  createdAt: 1_700_000_000_000,
-}
+const task = aTask('t1', { payload: { inputs: {} }, createdAt: 1_700_000_000_000 })
 
 describe('GANTRY_DURABILITY', () => {
   const dirs: string[] = []

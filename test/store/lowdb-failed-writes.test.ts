@@ -4,6 +4,7 @@
  * part-way. Whatever failed leaves wallets, holds, tasks, idempotency keys,
  * jobs and deliveries exactly as they were, in memory and after a reopen.
  */
+
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -12,6 +13,7 @@ import { segmentIo } from '../../core/store/lowdb/segment-io.js'
 import type { AbilityTask } from '../../core/tasks/types.js'
 import type { WorkflowJob } from '../../core/workflows/types.js'
 import { eventually, makeTempDir } from '../helpers.js'
+import { aTask } from './records.js'
 
 const realWrite = segmentIo.write
 
@@ -43,20 +45,7 @@ function deeplyNested(levels = 200_000): Record<string, unknown> {
 }
 
 let clock = 1_700_000_000_000
-const makeTask = (id: string, over: Partial<AbilityTask> = {}): AbilityTask => ({
-  id,
-  seq: 0,
-  abilityId: 'render',
-  executorId: 'mock',
-  userId: 'alice',
-  status: 'queued',
-  priority: 0,
-  progress: 0,
-  attempts: 0,
-  payload: { inputs: { prompt: id } },
-  createdAt: ++clock,
-  ...over,
-})
+const makeTask = (id: string, over: Partial<AbilityTask> = {}) => aTask(id, { createdAt: ++clock, ...over })
 
 const makeJob = (id: string): WorkflowJob => ({
   id,
