@@ -59,17 +59,48 @@ export const taskBodySchema = {
 
 export const validateTaskBody = ajv.compile(taskBodySchema)
 
+/** How long a `projectId` may be: it is stored with the job and matched in every list query. */
+export const PROJECT_ID_MAX_LENGTH = 256
+
 /**
- * `POST /api/workflows/:id/jobs`: `params` are checked by the workflow's own
- * input schema; other fields are let through, as they always were.
+ * `POST /api/workflows/:id/jobs` (CONTRACT §3): `params` are free-form here and
+ * checked by the workflow's own input schema; any other field is refused.
  */
 export const jobStartSchema = {
   type: 'object',
   properties: {
-    projectId: { type: 'string' },
+    projectId: { type: 'string', maxLength: PROJECT_ID_MAX_LENGTH },
+    params: { type: 'object' },
     callbackUrl: { type: 'string', minLength: 1 },
     callbackHeaders: callbackHeadersSchema,
   },
+  additionalProperties: false,
 }
 
 export const validateJobStart = ajv.compile(jobStartSchema)
+
+/** `POST /api/credits/estimate`: the price depends on the inputs alone (checked by the ability's schema). */
+export const estimateBodySchema = {
+  type: 'object',
+  required: ['abilityId'],
+  properties: {
+    abilityId: { type: 'string', minLength: 1 },
+    inputs: { type: 'object' },
+  },
+  additionalProperties: false,
+}
+
+export const validateEstimateBody = ajv.compile(estimateBodySchema)
+
+/** `POST /api/admin/wallets/:userId/grant`: the range of `points` and a blank `reason` are checked by the route. */
+export const grantBodySchema = {
+  type: 'object',
+  required: ['points', 'reason'],
+  properties: {
+    points: { type: 'number' },
+    reason: { type: 'string' },
+  },
+  additionalProperties: false,
+}
+
+export const validateGrantBody = ajv.compile(grantBodySchema)

@@ -7,8 +7,9 @@ import { estimatePrice } from '../../ledger/pricing.js'
 import type { Store } from '../../store/types.js'
 import { requireAdmin } from '../auth.js'
 import type { AppEnv } from '../env.js'
+import { validateEstimateBody, validateGrantBody } from '../payload-schemas.js'
 import { pageLimit } from '../query.js'
-import { readJsonObject } from '../read-body.js'
+import { readBody } from '../read-body.js'
 
 export interface CreditRoutesDeps {
   definitions(): DefinitionSet
@@ -16,15 +17,24 @@ export interface CreditRoutesDeps {
   bus: EventBus
 }
 
+interface EstimateBody {
+  abilityId: string
+  inputs?: Record<string, unknown>
+}
+
+interface GrantBody {
+  points: number
+  reason: string
+}
+
 /** `/api/credits/estimate`, `/api/wallet`, `/api/wallet/ledger`, `/api/admin/wallets/:userId/*`. */
 export function creditRoutes(deps: CreditRoutesDeps) {
   return new Hono<AppEnv>()
     .post('/credits/estimate', async (c) => {
-      const body = await readJsonObject(c)
-      const abilityId = typeof body.abilityId === 'string' ? body.abilityId : ''
+      const { abilityId, inputs } = await readBody<EstimateBody>(c, validateEstimateBody)
       const ability = deps.definitions().abilities.get(abilityId)
       if (!ability) throw new GantryError('ABILITY_NOT_FOUND', `ability '${abilityId}' not found`)
-      const checked = ability.checkInput(body.inputs ?? {})
+      const checked = ability.checkInput(inputs ?? {})
       if (!checked.ok) {
         throw new GantryError('VALIDATION_FAILED', `inputs do not match the input schema of '${abilityId}'`, {
           details: checked.errors,
@@ -56,9 +66,9 @@ export function creditRoutes(deps: CreditRoutesDeps) {
       ),
     )
     .post('/admin/wallets/:userId/grant', requireAdmin, async (c) => {
-      const body = await readJsonObject(c)
+      const body = await readBody<GrantBody>(c, validateGrantBody)
       const points = grantPoints(body.points)
-      const reason = typeof body.reason === 'string' ? body.reason.trim() : ''
+      const reason = body.reason.trim()
       if (!reason) throw new GantryError('VALIDATION_FAILED', 'a grant needs a reason')
       const userId = c.req.param('userId')
       const entry = await deps.store.ledger.grant(userId, points, reason, c.get('caller').id)

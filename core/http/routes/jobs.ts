@@ -22,7 +22,7 @@ export interface JobRoutesDeps {
 
 interface JobStartBody {
   projectId?: string
-  params?: unknown
+  params?: Record<string, unknown>
   callbackUrl?: string
   callbackHeaders?: Record<string, string>
 }
