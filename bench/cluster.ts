@@ -322,7 +322,7 @@ async function submitMany(
       while (next < count) {
         next++
         const at = now()
-        const { task } = gantry.tasks.prepare({
+        const { task } = await gantry.tasks.prepare({
           caller,
           abilityId: 'noop',
           payload: { inputs: {} },
@@ -341,7 +341,12 @@ async function loneTasks(gantry: Gantry, count: number) {
   const ends: number[] = []
   const caller = { id: 'bench', role: 'user' as const }
   for (let i = 0; i < count; i++) {
-    const { task } = gantry.tasks.prepare({ caller, abilityId: 'noop', payload: { inputs: {} }, priority: 0 })
+    const { task } = await gantry.tasks.prepare({
+      caller,
+      abilityId: 'noop',
+      payload: { inputs: {} },
+      priority: 0,
+    })
     let started = 0
     const ended = new Promise<void>((resolve) => {
       const off = gantry.bus.on('ability-task.status', ({ task: t }) => {

@@ -263,7 +263,12 @@ async function ledgerRun(root: string, abilityId: string) {
   await Promise.all(
     Array.from({ length: 256 }, async () => {
       while (next++ < TASKS) {
-        const { task } = gantry.tasks.prepare({ caller, abilityId, payload: { inputs: {} }, priority: 0 })
+        const { task } = await gantry.tasks.prepare({
+          caller,
+          abilityId,
+          payload: { inputs: {} },
+          priority: 0,
+        })
         await gantry.tasks.accept(task)
       }
     }),

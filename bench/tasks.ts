@@ -82,7 +82,12 @@ async function gantryRun(root: string, durability: string) {
     if (++done === total) finish()
   })
   const submit = async () => {
-    const { task } = gantry.tasks.prepare({ caller, abilityId: 'noop', payload: { inputs: {} }, priority: 0 })
+    const { task } = await gantry.tasks.prepare({
+      caller,
+      abilityId: 'noop',
+      payload: { inputs: {} },
+      priority: 0,
+    })
     submitted.set(task.id, performance.now())
     await gantry.tasks.accept(task)
   }

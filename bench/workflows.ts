@@ -83,7 +83,12 @@ async function tasksRun(root: string) {
   })
   const caller = { id: 'bench', role: 'user' as const }
   const result = await drive(JOBS * STEPS, async () => {
-    const { task } = gantry.tasks.prepare({ caller, abilityId: 'noop', payload: { inputs: {} }, priority: 0 })
+    const { task } = await gantry.tasks.prepare({
+      caller,
+      abilityId: 'noop',
+      payload: { inputs: {} },
+      priority: 0,
+    })
     const ended = new Promise<void>((resolve) => waiting.set(task.id, resolve))
     await gantry.tasks.accept(task)
     await ended

@@ -136,6 +136,7 @@ export async function createGantry(
     policy: { maxAttempts: config.callbackMaxAttempts, baseDelayMs: config.callbackBackoffMs },
     log,
   })
+  const hooks = createHookRunner(providers.hooks, log)
   let node: ClusterNode | undefined
   let tasks: TaskRunner
   // a sync call in a cluster takes a lease counted with every node's calls; a freed one lets tasks be claimed
@@ -151,6 +152,7 @@ export async function createGantry(
     // references to stored inputs are signed, so only those Gantry wrote are ever resolved
     inputMedia: createInputOffload({ store: mediaStore, secret: `${jwt.secret}:media-inputs` }),
     providers,
+    hooks,
     definitions: currentDefinitions,
     onDeliveryQueued: deliveryQueued,
     log,
@@ -203,7 +205,6 @@ export async function createGantry(
   const shutdownSignal = new AbortController()
   // every open SSE stream listens for the shutdown
   setMaxListeners(0, shutdownSignal.signal)
-  const hooks = createHookRunner(providers.hooks, log)
   hooks.attach(bus)
   const metrics = createGantryMetrics(
     bus,

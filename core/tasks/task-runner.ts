@@ -12,8 +12,10 @@ import { createTaskClaimer } from '../cluster/task-claimer.js'
 import type { ClusterCoordination } from '../cluster/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
+import type { HookRunner } from '../events/plugin-hooks.js'
 import { hasMediaRefs, type InputOffload } from '../media/offload-inputs.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
+import { passBeforeInvoke } from '../run/before-invoke.js'
 import { toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
 import type { ProviderCatalog } from '../run/providers.js'
@@ -33,6 +35,8 @@ export interface TaskRunnerDeps extends CallRunnerDeps {
   inputMedia?: InputOffload
   definitions(): DefinitionSet
   providers: ProviderCatalog
+  /** The plugins' hooks: `beforeInvoke` admits every new task, submitted or a workflow step's. */
+  hooks: HookRunner
   /** Called when a callback delivery was queued, so it goes out at once. */
   onDeliveryQueued?(): void
   log(level: 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void
@@ -43,6 +47,8 @@ export interface TaskRunnerDeps extends CallRunnerDeps {
 }
 
 export interface NewTask {
+  /** A workflow step's task has a stable id, so a job taken up again finds it; others get a fresh one. */
+  id?: string
   caller: Caller
   abilityId: string
   payload: AbilityInvokePayload
@@ -84,11 +90,22 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       })
     : undefined
 
-  /** Builds a task that passed its checks; `prepare` refuses what could never run (400, 404). */
-  function prepare(input: NewTask): { task: AbilityTask; call: PreparedCall } {
-    const call = prepareCall(deps.definitions(), deps.providers, input.abilityId, input.payload, input.caller)
+  /**
+   * Builds a task that passed its checks and the plugins' `beforeInvoke` hooks; refuses what could
+   * never run (400, 404) and what a hook refuses (its code). Task submits and workflow steps both
+   * come here, so neither skips the hooks.
+   */
+  async function prepare(input: NewTask): Promise<{ task: AbilityTask; call: PreparedCall }> {
+    const checked = prepareCall(
+      deps.definitions(),
+      deps.providers,
+      input.abilityId,
+      input.payload,
+      input.caller,
+    )
+    const call = await passBeforeInvoke(deps.hooks, checked, input.caller.id)
     const task: AbilityTask = {
-      id: randomUUID(),
+      id: input.id ?? randomUUID(),
       seq: 0,
       abilityId: call.ability.id,
       executorId: call.executor.id,
@@ -98,7 +115,7 @@ export function createTaskRunner(deps: TaskRunnerDeps) {
       progress: 0,
       attempts: 0,
       // the inputs with their defaults, so a retry after a reload runs what was accepted
-      payload: { ...input.payload, inputs: call.inputs, executorId: call.executor.id },
+      payload: { ...call.payload, inputs: call.inputs, executorId: call.executor.id },
       ...(input.job ? { job: input.job } : {}),
       ...(input.overrides ? { overrides: input.overrides } : {}),
       createdAt: Date.now(),

@@ -64,11 +64,21 @@ export async function startStep(
     }
     // on a retry, items that already succeeded keep their task and result
     const kept = state.items.length === items.length ? state.items : ''
-    const prepared: (AbilityTask | undefined)[] = items.map((item, index) => {
-      if (kept[index] === 's') return undefined
+    // every item is admitted (the plugins' beforeInvoke hooks, as for a submitted task) before any
+    // is stored, so a refused item leaves nothing held or running
+    const admitted: AbilityTask[] = []
+    for (const [index, item] of items.entries()) {
+      if (kept[index] === 's') continue
+      const id = stepTaskId(job.id, step.id, index, state.round ?? 0)
+      // stored before a crash that lost the job's own write: the job now knows it, nothing runs twice
+      if (await deps.store.tasks.get(id)) {
+        found = true
+        continue
+      }
       const scope = scopeOf(job, outputs, step.forEach === undefined ? {} : { item, index })
       const inputs = render(step.with, scope) as Record<string, unknown>
-      const task = deps.tasks.prepare({
+      const { task } = await deps.tasks.prepare({
+        id,
         caller: { id: job.userId, role: 'user' },
         abilityId: step.ability,
         payload: {
@@ -84,21 +94,14 @@ export async function startStep(
         ...(step.retry || step.timeoutMs
           ? { overrides: { retry: step.retry, timeoutMs: step.timeoutMs } }
           : {}),
-      }).task
-      task.id = stepTaskId(job.id, step.id, index, state.round ?? 0)
-      return task
-    })
+      })
+      admitted.push(task)
+    }
     state.status = 'running'
-    state.items = prepared.map((t) => (t ? '-' : 's')).join('')
+    state.items = items.map((_, index) => (kept[index] === 's' ? 's' : '-')).join('')
     if (!kept) delete state.keptRounds
     delete state.settled
-    for (const task of prepared) {
-      if (!task) continue
-      // stored before a crash that lost the job's own write: the job now knows it, nothing runs twice
-      if (await deps.store.tasks.get(task.id)) {
-        found = true
-        continue
-      }
+    for (const task of admitted) {
       try {
         await deps.tasks.accept(task)
         accepted.push(task)

@@ -7,6 +7,7 @@ import type { AbilityDef, DefinitionSet } from '../../definitions/types.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../../errors.js'
 import type { HookRunner } from '../../events/plugin-hooks.js'
 import { chargeSyncCall } from '../../ledger/charge-sync-call.js'
+import { hookCallOf, passBeforeInvoke } from '../../run/before-invoke.js'
 import { prepareCall } from '../../run/prepare-call.js'
 import type { ProviderCatalog } from '../../run/providers.js'
 import { type CallRunnerDeps, runCall } from '../../run/run-call.js'
@@ -66,22 +67,13 @@ export function abilityInvokeRoutes(deps: AbilityRoutesDeps) {
   return new Hono<AppEnv>().post('/:id/invoke', async (c) => {
     const payload = await readBody<AbilityInvokePayload>(c, validateInvokePayload)
     const caller = c.get('caller')
-    const call = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload, caller)
+    const checked = prepareCall(deps.definitions(), deps.providers, c.req.param('id'), payload, caller)
     if (payload.callbackUrl) await assertCallbackAllowed(payload.callbackUrl, deps.allowPrivateCallbacks)
-    const hookCall = {
-      abilityId: call.ability.id,
-      executorId: call.executor.id,
-      userId: caller.id,
-      inputs: call.inputs,
-      metadata: call.metadata,
-    }
-    const added = await deps.hooks.beforeInvoke(hookCall)
-    if (Object.keys(added).length)
-      call.payload = { ...call.payload, metadata: { ...call.metadata, ...added } }
+    const call = await passBeforeInvoke(deps.hooks, checked, caller.id)
     const response = await chargeSyncCall(deps.runner, caller, call, () =>
       runCall(deps.runner, call, { caller }),
     )
-    deps.hooks.afterInvoke(hookCall, {
+    deps.hooks.afterInvoke(hookCallOf(call, caller.id), {
       status: response.status,
       durationMs: response.durationMs,
       errorCode: response.error?.code,

@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import { assertCallbackAllowed } from '../../callbacks/ssrf.js'
 import { GantryError } from '../../errors.js'
-import type { HookRunner } from '../../events/plugin-hooks.js'
 import type { AbilityInvokePayload, Caller } from '../../run/types.js'
 import type { Store } from '../../store/types.js'
 import { InFlightKeys, readIdempotencyKey } from '../../tasks/idempotency.js'
@@ -19,7 +18,6 @@ export interface TaskRoutesDeps {
   store: Store
   tasks: TaskRunner
   allowPrivateCallbacks: boolean
-  hooks: HookRunner
 }
 
 interface TaskBody extends AbilityInvokePayload {
@@ -52,18 +50,9 @@ export function taskRoutes(deps: TaskRoutesDeps) {
     return task
   }
 
-  /** Checks a new task and lets the plugins' beforeInvoke hooks refuse it or add metadata. */
+  /** Checks a new task (the plugins' beforeInvoke hooks may refuse it or add metadata) and its callback URL. */
   async function prepare(newTask: NewTask) {
-    const { task } = deps.tasks.prepare(newTask)
-    const metadata = task.payload.metadata ?? {}
-    const added = await deps.hooks.beforeInvoke({
-      abilityId: task.abilityId,
-      executorId: task.executorId,
-      userId: task.userId,
-      inputs: task.payload.inputs ?? {},
-      metadata,
-    })
-    if (Object.keys(added).length) task.payload.metadata = { ...metadata, ...added }
+    const { task } = await deps.tasks.prepare(newTask)
     if (task.payload.callbackUrl)
       await assertCallbackAllowed(task.payload.callbackUrl, deps.allowPrivateCallbacks)
     return task
