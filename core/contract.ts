@@ -121,8 +121,12 @@ export class ProviderError extends Error {
 
 /**
  * Thrown by a `beforeInvoke` hook to refuse a call with a stable code (e.g.
- * `FORBIDDEN`, `VALIDATION_FAILED`); the client gets that code. Any other
- * throw is logged and the hook skipped.
+ * `FORBIDDEN`, `VALIDATION_FAILED`); the client gets that code, answered with
+ * the code's own status (`FORBIDDEN` 403, `VALIDATION_FAILED` 400,
+ * `PROVIDER_ERROR` 502), or 403 for a code Gantry does not know. A
+ * `ProviderError` thrown by the hook refuses the call the same way (its
+ * `retryable` plays no part); any other throw, even one with a `code`, is a
+ * bug in the hook: logged, and the hook skipped.
  */
 export class HookRejection extends Error {
   readonly code: string
@@ -137,7 +141,7 @@ export class HookRejection extends Error {
 export interface PluginHooks {
   /** Every event on the bus (`ability-task.status`, `call.finished`, ...). */
   onEvent?(type: string, payload: unknown): void | Promise<void>
-  /** Before a call: throw a `ProviderError` (or any error with a `code`) to refuse it, or return metadata to add. */
+  /** Before a call: throw a `HookRejection` or a `ProviderError` to refuse it (see `HookRejection`), or return metadata to add. */
   beforeInvoke?(call: HookCall): void | Record<string, unknown> | Promise<void | Record<string, unknown>>
   /** After a call ended, with its outcome. */
   afterInvoke?(call: HookCall, outcome: HookOutcome): void | Promise<void>

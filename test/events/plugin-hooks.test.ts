@@ -23,6 +23,7 @@ describe('plugin hooks', () => {
         GANTRY_PLUGINS: [
           join(ROOT, 'plugins/example-audit/index.ts'),
           join(FIXTURE_PLUGINS, 'unruly-hooks.ts'),
+          join(FIXTURE_PLUGINS, 'refusing-hooks.ts'),
         ].join(','),
       },
       files: {
@@ -53,6 +54,27 @@ describe('plugin hooks', () => {
       body: { abilityId: 'echo', inputs: { prompt: 'dragon' } },
     })
     expect(task.status).toBe(403)
+  })
+
+  it('a ProviderError thrown by beforeInvoke refuses the call as a HookRejection does', async () => {
+    const calls = [
+      (refuse: string) => g.api('/api/abilities/echo/invoke', { body: { inputs: { refuse } } }),
+      (refuse: string) => g.api('/api/ability-tasks', { body: { abilityId: 'echo', inputs: { refuse } } }),
+    ]
+    for (const call of calls) {
+      const refused = await call('forbidden')
+      expect(refused.status).toBe(403)
+      expect(refused.body.error).toMatchObject({ code: 'FORBIDDEN', details: { plugin: 'refusing' } })
+      // its own code's status, as for a HookRejection: PROVIDER_ERROR is 502
+      const coded = await call('default')
+      expect(coded.status).toBe(502)
+      expect(coded.body.error).toMatchObject({
+        code: 'PROVIDER_ERROR',
+        message: 'the upstream quota is spent',
+      })
+    }
+    const tasks = await g.api('/api/ability-tasks?limit=100')
+    expect(tasks.body.items.filter((t: any) => t.inputs?.refuse)).toEqual([])
   })
 
   it('a hook that overruns its time box is skipped and the call goes on', async () => {
