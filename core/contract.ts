@@ -22,6 +22,17 @@
  * ```
  */
 
+import type { EventType, GantryEvents } from './events/types.js'
+
+/** Every bus event a plugin's `onEvent` sees: its type → its payload (types only; nothing loads at run time). */
+export type { EventType, GantryEvents }
+
+/**
+ * One event as `onEvent` receives it, `[type, payload]`, a union over the
+ * map: checking `type` narrows `payload`.
+ */
+export type PluginEvent = { [K in EventType]: [type: K, payload: GantryEvents[K]] }[EventType]
+
 /** A JSON Schema object (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>
 
@@ -139,8 +150,12 @@ export class HookRejection extends Error {
 
 /** Hooks run on the main thread. Each is time-boxed; one that throws or overruns is logged and skipped. */
 export interface PluginHooks {
-  /** Every event on the bus (`ability-task.status`, `call.finished`, ...). */
-  onEvent?(type: string, payload: unknown): void | Promise<void>
+  /**
+   * Every event on the bus (`ability-task.status`, `call.finished`, ...; see
+   * `GantryEvents`). Checking `type` narrows `payload`:
+   * `onEvent(type, payload) { if (type === 'call.finished') payload.durationMs }`.
+   */
+  onEvent?(...event: PluginEvent): void | Promise<void>
   /** Before a call: throw a `HookRejection` or a `ProviderError` to refuse it (see `HookRejection`), or return metadata to add. */
   beforeInvoke?(call: HookCall): void | Record<string, unknown> | Promise<void | Record<string, unknown>>
   /** After a call ended, with its outcome. */

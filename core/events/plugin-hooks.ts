@@ -4,7 +4,7 @@
  * `afterInvoke`. Each runs in a time box; one that throws or overruns is
  * logged and skipped, never fatal.
  */
-import type { HookCall, HookOutcome, PluginHooks } from '../contract.js'
+import type { HookCall, HookOutcome, PluginEvent, PluginHooks } from '../contract.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { ENDED } from '../tasks/types.js'
@@ -69,8 +69,8 @@ export function createHookRunner(
       const offAny = listeners.length
         ? bus.onAny((type, payload) => {
             for (const { plugin, hooks } of listeners) {
-              boxed(plugin, 'onEvent', () => hooks.onEvent!(type, payload)).catch((err) =>
-                skip(plugin, 'onEvent', err),
+              boxed(plugin, 'onEvent', () => hooks.onEvent!(...([type, payload] as PluginEvent))).catch(
+                (err) => skip(plugin, 'onEvent', err),
               )
             }
           })

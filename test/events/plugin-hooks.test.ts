@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SeenCall } from '../fixtures/plugins/typed-events.js'
 import {
   eventually,
   FIXTURE_PLUGINS,
@@ -24,6 +25,7 @@ describe('plugin hooks', () => {
           join(ROOT, 'plugins/example-audit/index.ts'),
           join(FIXTURE_PLUGINS, 'unruly-hooks.ts'),
           join(FIXTURE_PLUGINS, 'refusing-hooks.ts'),
+          join(FIXTURE_PLUGINS, 'typed-events.ts'),
         ].join(','),
       },
       files: {
@@ -82,6 +84,21 @@ describe('plugin hooks', () => {
     const res = await g.api('/api/abilities/echo/invoke', { body: { inputs: { hang: true } } })
     expect(res.status).toBe(200)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+  })
+
+  it('onEvent gets each event with the payload the event map documents', async () => {
+    const res = await g.api('/api/ability-tasks', { body: { abilityId: 'echo', inputs: { typed: true } } })
+    expect(res.status).toBe(202)
+    const seen = (globalThis as { typedEventsSeen?: SeenCall[] }).typedEventsSeen ?? []
+    const call = await eventually(async () => seen.find((c) => c.taskId === res.body.id))
+    expect(call).toEqual({
+      callId: expect.any(String),
+      taskId: res.body.id,
+      abilityId: 'echo',
+      executorId: 'm',
+      status: 'succeeded',
+      durationMs: expect.any(Number),
+    })
   })
 
   it('onEvent sees the bus: task status changes and logs reach the audit file', async () => {
