@@ -65,10 +65,30 @@ export interface ProviderResult {
   usage?: Usage
 }
 
+/**
+ * Keys Gantry itself reads from an executor's `config` and an ability's
+ * `config` (merged, the ability's over the executor's). Gantry checks them and
+ * leaves them out when it checks a config against a provider's `configSchema`
+ * or `abilityConfigSchema`, so a schema with `additionalProperties: false`
+ * need not name them; they still reach `ctx.config`.
+ */
+export interface GantryConfigKeys {
+  /** `true`: run the call with `submit` and then `poll` even though the provider has `invoke`. */
+  async?: boolean
+  /**
+   * Private hosts (a ComfyUI on the LAN) whose result media Gantry may fetch
+   * into its media store, past the guard that refuses private addresses.
+   */
+  mediaHosts?: string[]
+}
+
+/** The names of `GantryConfigKeys`, for code that needs them at run time. */
+export const GANTRY_CONFIG_KEYS: readonly (keyof GantryConfigKeys)[] = ['async', 'mediaHosts']
+
 export interface InvokeContext {
   /** The caller's inputs, validated against the ability's `input` schema, defaults applied. */
   inputs: Record<string, unknown>
-  /** The executor's `config` with the ability's `config` merged over it, `${env:}` resolved. */
+  /** The executor's `config` with the ability's `config` merged over it, `${env:}` resolved (`GantryConfigKeys` included). */
   config: Record<string, unknown>
   /** Media that came with the call (`imageUrl`, `imageBase64`, `images[]`). */
   media: { imageUrl?: string; imageBase64?: string; images?: string[] }
@@ -94,9 +114,9 @@ export interface Provider {
   /** The name executors refer to with `provider:`. */
   name: string
   version?: string
-  /** Schema of the executor's `config`, checked when definitions load. */
+  /** Schema of the executor's `config`, checked when definitions load (without `GantryConfigKeys`). */
   configSchema?: JsonSchema
-  /** Schema of an ability's `config` for this provider, checked when definitions load. */
+  /** Schema of an ability's `config` for this provider, checked when definitions load (without `GantryConfigKeys`). */
   abilityConfigSchema?: JsonSchema
   /** Runs the call and returns its result. Throw `ProviderError` for a coded failure. */
   invoke?(ctx: InvokeContext): Promise<ProviderResult>
