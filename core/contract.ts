@@ -22,6 +22,17 @@
  * ```
  */
 
+import type { EventType, GantryEvents } from './events/types.js'
+
+/** Every bus event a plugin's `onEvent` sees: its type → its payload (types only; nothing loads at run time). */
+export type { EventType, GantryEvents }
+
+/**
+ * One event as `onEvent` receives it, `[type, payload]`, a union over the
+ * map: checking `type` narrows `payload`.
+ */
+export type PluginEvent = { [K in EventType]: [type: K, payload: GantryEvents[K]] }[EventType]
+
 /** A JSON Schema object (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>
 
@@ -54,10 +65,30 @@ export interface ProviderResult {
   usage?: Usage
 }
 
+/**
+ * Keys Gantry itself reads from an executor's `config` and an ability's
+ * `config` (merged, the ability's over the executor's). Gantry checks them and
+ * leaves them out when it checks a config against a provider's `configSchema`
+ * or `abilityConfigSchema`, so a schema with `additionalProperties: false`
+ * need not name them; they still reach `ctx.config`.
+ */
+export interface GantryConfigKeys {
+  /** `true`: run the call with `submit` and then `poll` even though the provider has `invoke`. */
+  async?: boolean
+  /**
+   * Private hosts (a ComfyUI on the LAN) whose result media Gantry may fetch
+   * into its media store, past the guard that refuses private addresses.
+   */
+  mediaHosts?: string[]
+}
+
+/** The names of `GantryConfigKeys`, for code that needs them at run time. */
+export const GANTRY_CONFIG_KEYS: readonly (keyof GantryConfigKeys)[] = ['async', 'mediaHosts']
+
 export interface InvokeContext {
   /** The caller's inputs, validated against the ability's `input` schema, defaults applied. */
   inputs: Record<string, unknown>
-  /** The executor's `config` with the ability's `config` merged over it, `${env:}` resolved. */
+  /** The executor's `config` with the ability's `config` merged over it, `${env:}` resolved (`GantryConfigKeys` included). */
   config: Record<string, unknown>
   /** Media that came with the call (`imageUrl`, `imageBase64`, `images[]`). */
   media: { imageUrl?: string; imageBase64?: string; images?: string[] }
@@ -83,9 +114,9 @@ export interface Provider {
   /** The name executors refer to with `provider:`. */
   name: string
   version?: string
-  /** Schema of the executor's `config`, checked when definitions load. */
+  /** Schema of the executor's `config`, checked when definitions load (without `GantryConfigKeys`). */
   configSchema?: JsonSchema
-  /** Schema of an ability's `config` for this provider, checked when definitions load. */
+  /** Schema of an ability's `config` for this provider, checked when definitions load (without `GantryConfigKeys`). */
   abilityConfigSchema?: JsonSchema
   /** Runs the call and returns its result. Throw `ProviderError` for a coded failure. */
   invoke?(ctx: InvokeContext): Promise<ProviderResult>
@@ -121,8 +152,12 @@ export class ProviderError extends Error {
 
 /**
  * Thrown by a `beforeInvoke` hook to refuse a call with a stable code (e.g.
- * `FORBIDDEN`, `VALIDATION_FAILED`); the client gets that code. Any other
- * throw is logged and the hook skipped.
+ * `FORBIDDEN`, `VALIDATION_FAILED`); the client gets that code, answered with
+ * the code's own status (`FORBIDDEN` 403, `VALIDATION_FAILED` 400,
+ * `PROVIDER_ERROR` 502), or 403 for a code Gantry does not know. A
+ * `ProviderError` thrown by the hook refuses the call the same way (its
+ * `retryable` plays no part); any other throw, even one with a `code`, is a
+ * bug in the hook: logged, and the hook skipped.
  */
 export class HookRejection extends Error {
   readonly code: string
@@ -135,9 +170,13 @@ export class HookRejection extends Error {
 
 /** Hooks run on the main thread. Each is time-boxed; one that throws or overruns is logged and skipped. */
 export interface PluginHooks {
-  /** Every event on the bus (`ability-task.status`, `call.finished`, ...). */
-  onEvent?(type: string, payload: unknown): void | Promise<void>
-  /** Before a call: throw a `ProviderError` (or any error with a `code`) to refuse it, or return metadata to add. */
+  /**
+   * Every event on the bus (`ability-task.status`, `call.finished`, ...; see
+   * `GantryEvents`). Checking `type` narrows `payload`:
+   * `onEvent(type, payload) { if (type === 'call.finished') payload.durationMs }`.
+   */
+  onEvent?(...event: PluginEvent): void | Promise<void>
+  /** Before a call: throw a `HookRejection` or a `ProviderError` to refuse it (see `HookRejection`), or return metadata to add. */
   beforeInvoke?(call: HookCall): void | Record<string, unknown> | Promise<void | Record<string, unknown>>
   /** After a call ended, with its outcome. */
   afterInvoke?(call: HookCall, outcome: HookOutcome): void | Promise<void>

@@ -3,6 +3,7 @@
  * milliseconds, `${env:}` replaced, config checked against the provider's
  * schema, `input` compiled. Checks that need other files wait for resolve.ts.
  */
+import { GANTRY_CONFIG_KEYS } from '../contract.js'
 import { parseDuration } from '../duration.js'
 import { explainAjvErrors } from './ajv-errors.js'
 import type { Problem } from './definition-error.js'
@@ -103,13 +104,24 @@ export function compileInput(
   return () => ({ ok: false, errors: [{ path: '', message: 'input schema is invalid' }] })
 }
 
-/** Validates a `config` against a provider's schema; problems point inside the YAML `config`. */
+/**
+ * Validates a `config` against a provider's schema; problems point inside the
+ * YAML `config`. Gantry's own keys are left out: the document schema checks
+ * them, and a provider's schema need not know them.
+ */
 export function checkConfig(config: unknown, schema: Record<string, unknown>, what: string): Problem[] {
   const compiled = compileProviderSchema(schema)
   if (!compiled.ok)
     return [{ path: ['config'], message: `${what} is not a valid JSON Schema: ${compiled.message}` }]
-  if (compiled.validate(config)) return []
+  if (compiled.validate(withoutGantryKeys(config))) return []
   return explainAjvErrors(compiled.validate.errors ?? [], ['config'] as PathSegment[])
+}
+
+function withoutGantryKeys(config: unknown): unknown {
+  if (!config || typeof config !== 'object' || Array.isArray(config)) return config
+  const rest: Record<string, unknown> = { ...config }
+  for (const key of GANTRY_CONFIG_KEYS) delete rest[key]
+  return rest
 }
 
 function toPricing(raw: Doc | undefined): Pricing | undefined {

@@ -41,6 +41,13 @@ const common = {
   poll,
 }
 
+// the keys Gantry itself reads from a config (contract.ts GantryConfigKeys): checked here,
+// and left out when a config is checked against its provider's schema
+const config = {
+  type: 'object',
+  properties: { async: { type: 'boolean' }, mediaHosts: { type: 'array', items: { type: 'string' } } },
+}
+
 export const executorSchema = {
   type: 'object',
   required: ['kind', 'id', 'provider'],
@@ -50,7 +57,7 @@ export const executorSchema = {
     provider: { type: 'string', minLength: 1 },
     maxConcurrency: { type: 'integer', minimum: 1, default: 1 },
     queueTimeout: durationSchema,
-    config: { type: 'object' },
+    config,
   },
   additionalProperties: false,
 }
@@ -96,7 +103,7 @@ export const abilitySchema = {
       },
       additionalProperties: false,
     },
-    config: { type: 'object' },
+    config,
     tags: { type: 'array', items: { type: 'string' } },
   },
   additionalProperties: false,

@@ -1,16 +1,25 @@
 /**
  * Plugin hooks on the main thread: `onEvent` for every bus event,
- * `beforeInvoke` (refuse with a `HookRejection`, or add metadata) and
+ * `beforeInvoke` (refuse with a `HookRejection` or a `ProviderError`, or add metadata) and
  * `afterInvoke`. Each runs in a time box; one that throws or overruns is
  * logged and skipped, never fatal.
  */
-import type { HookCall, HookOutcome, PluginHooks } from '../contract.js'
+import type { HookCall, HookOutcome, PluginEvent, PluginHooks } from '../contract.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../errors.js'
 import type { Logger } from '../logger.js'
 import { ENDED } from '../tasks/types.js'
 import type { EventBus } from './bus.js'
 
 const OVERRAN = Symbol('overran')
+
+/**
+ * The contract's two refusals. Matched by name, not `instanceof`: a plugin
+ * installed as a package may bring its own copy of the contract module.
+ */
+function refuses(err: unknown): err is Error & { code: unknown } {
+  const name = (err as Error | undefined)?.name
+  return name === 'HookRejection' || name === 'ProviderError'
+}
 
 export interface HookRunner {
   attach(bus: EventBus): () => void
@@ -60,8 +69,8 @@ export function createHookRunner(
       const offAny = listeners.length
         ? bus.onAny((type, payload) => {
             for (const { plugin, hooks } of listeners) {
-              boxed(plugin, 'onEvent', () => hooks.onEvent!(type, payload)).catch((err) =>
-                skip(plugin, 'onEvent', err),
+              boxed(plugin, 'onEvent', () => hooks.onEvent!(...([type, payload] as PluginEvent))).catch(
+                (err) => skip(plugin, 'onEvent', err),
               )
             }
           })
@@ -100,8 +109,8 @@ export function createHookRunner(
           )
           if (result && result !== OVERRAN && typeof result === 'object') added = { ...added, ...result }
         } catch (err) {
-          if ((err as Error)?.name === 'HookRejection') {
-            const code = String((err as { code: unknown }).code)
+          if (refuses(err)) {
+            const code = String(err.code)
             throw new GantryError(code, (err as Error).message, {
               status: ERROR_STATUS[code as ErrorCode] ?? 403,
               details: { plugin },

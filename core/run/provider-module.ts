@@ -1,4 +1,4 @@
-import type { Plugin, Provider } from '../contract.js'
+import type { Plugin, PluginHooks, Provider } from '../contract.js'
 
 /** The providers a plugin module exports: a provider, a plugin with `providers`, or named exports of either. */
 export function providersOf(mod: unknown): Provider[] {
@@ -10,6 +10,18 @@ export function providersOf(mod: unknown): Provider[] {
     else if (isPlugin(c)) found.push(...(c.providers ?? []))
   }
   return [...new Map(found.map((p) => [p.name, p])).values()]
+}
+
+/** The hooks a plugin module exports (`default` or `plugin`): only plugins with at least one hook function. */
+export function hooksOf(mod: unknown): { plugin: string; hooks: PluginHooks }[] {
+  const m = mod as Record<string, unknown>
+  const found: { plugin: string; hooks: PluginHooks }[] = []
+  for (const candidate of new Set([m.default, m.plugin])) {
+    if (!isPlugin(candidate) || !candidate.hooks) continue
+    if (Object.values(candidate.hooks).some((hook) => typeof hook === 'function'))
+      found.push({ plugin: candidate.name, hooks: candidate.hooks })
+  }
+  return found
 }
 
 export function findProvider(mod: unknown, name: string, where: string): Provider {

@@ -3,7 +3,7 @@ import { pathToFileURL } from 'node:url'
 import type { PluginHooks, Provider } from '../contract.js'
 import type { ProviderInfo } from '../definitions/types.js'
 import { GantryError } from '../errors.js'
-import { isPlugin, providersOf } from './provider-module.js'
+import { hooksOf, providersOf } from './provider-module.js'
 
 export interface LoadedProvider {
   provider: Provider
@@ -43,7 +43,11 @@ export async function loadProviders(
 ): Promise<ProviderCatalog> {
   const providers = new Map<string, LoadedProvider>()
   const hooks: ProviderCatalog['hooks'] = []
-  for (const moduleUrl of [...builtIns, ...extra.map((spec) => resolvePluginSpecifier(spec))]) {
+  const modules = [
+    ...builtIns.map((url) => ({ spec: url, moduleUrl: url })),
+    ...extra.map((spec) => ({ spec, moduleUrl: resolvePluginSpecifier(spec) })),
+  ]
+  for (const { spec, moduleUrl } of modules) {
     let mod: Record<string, unknown>
     try {
       mod = await import(moduleUrl)
@@ -57,14 +61,17 @@ export async function loadProviders(
       )
     }
     const found = providersOf(mod)
+    const ownHooks = hooksOf(mod)
+    // each module on its own: a typo'd export must not hide behind an earlier module's hooks
+    if (found.length === 0 && ownHooks.length === 0) {
+      throw new GantryError(
+        'PLUGIN_LOAD_FAILED',
+        `plugin ${spec === moduleUrl ? spec : `${spec} (${moduleUrl})`} exports no provider and no hooks: ` +
+          'default-export defineProvider(...) or definePlugin({ name, providers, hooks })',
+      )
+    }
     for (const provider of found) providers.set(provider.name, { provider, moduleUrl })
-    for (const candidate of [mod.default, mod.plugin]) {
-      if (isPlugin(candidate) && candidate.hooks)
-        hooks.push({ plugin: candidate.name, hooks: candidate.hooks })
-    }
-    if (found.length === 0 && hooks.length === 0) {
-      throw new GantryError('PLUGIN_LOAD_FAILED', `plugin ${moduleUrl} exports no provider and no hooks`)
-    }
+    hooks.push(...ownHooks)
   }
   const infos = new Map<string, ProviderInfo>(
     [...providers].map(([name, { provider }]) => [

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { SeenCall } from '../fixtures/plugins/typed-events.js'
 import {
   eventually,
   FIXTURE_PLUGINS,
@@ -23,6 +24,8 @@ describe('plugin hooks', () => {
         GANTRY_PLUGINS: [
           join(ROOT, 'plugins/example-audit/index.ts'),
           join(FIXTURE_PLUGINS, 'unruly-hooks.ts'),
+          join(FIXTURE_PLUGINS, 'refusing-hooks.ts'),
+          join(FIXTURE_PLUGINS, 'typed-events.ts'),
         ].join(','),
       },
       files: {
@@ -55,11 +58,47 @@ describe('plugin hooks', () => {
     expect(task.status).toBe(403)
   })
 
+  it('a ProviderError thrown by beforeInvoke refuses the call as a HookRejection does', async () => {
+    const calls = [
+      (refuse: string) => g.api('/api/abilities/echo/invoke', { body: { inputs: { refuse } } }),
+      (refuse: string) => g.api('/api/ability-tasks', { body: { abilityId: 'echo', inputs: { refuse } } }),
+    ]
+    for (const call of calls) {
+      const refused = await call('forbidden')
+      expect(refused.status).toBe(403)
+      expect(refused.body.error).toMatchObject({ code: 'FORBIDDEN', details: { plugin: 'refusing' } })
+      // its own code's status, as for a HookRejection: PROVIDER_ERROR is 502
+      const coded = await call('default')
+      expect(coded.status).toBe(502)
+      expect(coded.body.error).toMatchObject({
+        code: 'PROVIDER_ERROR',
+        message: 'the upstream quota is spent',
+      })
+    }
+    const tasks = await g.api('/api/ability-tasks?limit=100')
+    expect(tasks.body.items.filter((t: any) => t.inputs?.refuse)).toEqual([])
+  })
+
   it('a hook that overruns its time box is skipped and the call goes on', async () => {
     const t0 = Date.now()
     const res = await g.api('/api/abilities/echo/invoke', { body: { inputs: { hang: true } } })
     expect(res.status).toBe(200)
     expect(Date.now() - t0).toBeGreaterThanOrEqual(900)
+  })
+
+  it('onEvent gets each event with the payload the event map documents', async () => {
+    const res = await g.api('/api/ability-tasks', { body: { abilityId: 'echo', inputs: { typed: true } } })
+    expect(res.status).toBe(202)
+    const seen = (globalThis as { typedEventsSeen?: SeenCall[] }).typedEventsSeen ?? []
+    const call = await eventually(async () => seen.find((c) => c.taskId === res.body.id))
+    expect(call).toEqual({
+      callId: expect.any(String),
+      taskId: res.body.id,
+      abilityId: 'echo',
+      executorId: 'm',
+      status: 'succeeded',
+      durationMs: expect.any(Number),
+    })
   })
 
   it('onEvent sees the bus: task status changes and logs reach the audit file', async () => {
