@@ -45,7 +45,7 @@ import PgBoss from 'pg-boss'
 import { loadConfig } from '../core/config.js'
 import { createGantry, type Gantry } from '../core/gantry.js'
 import { createLogger } from '../core/logger.js'
-import { ENDED } from '../core/tasks/types.js'
+import { ENDED } from '../core/model/task.js'
 
 const PG_URL =
   process.env.GANTRY_BENCH_PG || process.env.GANTRY_TEST_PG || 'postgres://postgres@127.0.0.1:5432/test'

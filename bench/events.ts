@@ -18,7 +18,7 @@ import { signToken } from '../core/auth/jwt.js'
 import { loadConfig } from '../core/config.js'
 import { createGantry } from '../core/gantry.js'
 import { createLogger } from '../core/logger.js'
-import type { AbilityTask } from '../core/tasks/types.js'
+import type { AbilityTask } from '../core/model/task.js'
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 1000)
 const RATE = Number(process.env.BENCH_RATE ?? 1000)

@@ -21,8 +21,8 @@ import { Queue, Worker } from 'bullmq'
 import { loadConfig } from '../core/config.js'
 import { createGantry, type Gantry } from '../core/gantry.js'
 import { createLogger } from '../core/logger.js'
+import type { AbilityTask } from '../core/model/task.js'
 import { createLowdbStore } from '../core/store/lowdb/index.js'
-import type { AbilityTask } from '../core/tasks/types.js'
 
 const TASKS = Number(process.env.BENCH_TASKS ?? 20_000)
 const STORED = Number(process.env.BENCH_STORED ?? 100_000)

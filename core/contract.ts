@@ -23,9 +23,10 @@
  */
 
 import type { EventType, GantryEvents } from './events/types.js'
+import type { MediaItem } from './model/call.js'
 
 /** Every bus event a plugin's `onEvent` sees: its type → its payload (types only; nothing loads at run time). */
-export type { EventType, GantryEvents }
+export type { EventType, GantryEvents, MediaItem }
 
 /**
  * One event as `onEvent` receives it, `[type, payload]`, a union over the
@@ -35,15 +36,6 @@ export type PluginEvent = { [K in EventType]: [type: K, payload: GantryEvents[K]
 
 /** A JSON Schema object (draft 2020-12). */
 export type JsonSchema = Record<string, unknown>
-
-export interface MediaItem {
-  url: string
-  mimeType?: string
-  width?: number
-  height?: number
-  /** Where the provider served it from, when Gantry keeps its own copy. */
-  sourceUrl?: string
-}
 
 /** What a provider reports it used, for usage-based pricing. */
 export interface Usage {

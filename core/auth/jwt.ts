@@ -5,7 +5,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { GantryError } from '../errors.js'
-import type { Caller } from '../run/types.js'
+import type { Caller } from '../model/call.js'
 import { unstorable } from '../store/storable.js'
 
 export interface JwtOptions {

@@ -1,5 +1,5 @@
-import type { ClusterCoordination } from '../cluster/types.js'
 import type { Config } from '../config.js'
+import type { ClusterCoordination } from '../model/cluster.js'
 import { type DataSecrets, loadDataSecrets } from './data-secrets.js'
 
 /**

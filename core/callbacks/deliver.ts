@@ -6,10 +6,10 @@
 
 import { request } from 'undici'
 import { retryAfterMs } from '../contract.js'
+import type { CallbackDelivery, LookupFn } from '../model/callback.js'
 import { createPinnedAgent } from './pinned-agent.js'
 import { signWebhook } from './sign.js'
 import { resolveCallbackTarget } from './ssrf.js'
-import type { CallbackDelivery, LookupFn } from './types.js'
 
 export interface AttemptResult {
   ok: boolean

@@ -4,16 +4,16 @@
  * of it. Polls, and can be kicked when a delivery is added.
  */
 import { GantryError } from '../errors.js'
-import { deliverOnce } from './deliver.js'
-import { settleAttempt } from './settle-attempt.js'
-import { webhookKey } from './sign.js'
 import {
   type CallbackDelivery,
   type CallbackOutbox,
   DEFAULT_DELIVERY_POLICY,
   type DeliveryPolicy,
   type LookupFn,
-} from './types.js'
+} from '../model/callback.js'
+import { deliverOnce } from './deliver.js'
+import { settleAttempt } from './settle-attempt.js'
+import { webhookKey } from './sign.js'
 
 export { DEFAULT_DELIVERY_POLICY }
 

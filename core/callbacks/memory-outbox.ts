@@ -2,7 +2,7 @@
  * An in-memory CallbackOutbox: for tests, and the reference semantics the
  * store implementations follow.
  */
-import type { CallbackDelivery, CallbackOutbox } from './types.js'
+import type { CallbackDelivery, CallbackOutbox } from '../model/callback.js'
 
 export interface MemoryOutbox extends CallbackOutbox {
   add(delivery: CallbackDelivery): void

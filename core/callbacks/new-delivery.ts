@@ -1,5 +1,5 @@
+import type { CallbackDelivery } from '../model/callback.js'
 import { newWebhookId } from './sign.js'
-import type { CallbackDelivery } from './types.js'
 
 export interface DeliveryFor {
   url: string

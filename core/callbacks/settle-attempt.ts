@@ -1,7 +1,8 @@
 /** What a delivery becomes after one try: the state machine of the outbox. */
+
+import type { CallbackDelivery, DeliveryPolicy } from '../model/callback.js'
 import { backoffDelay } from '../run/backoff.js'
 import type { AttemptResult } from './deliver.js'
-import type { CallbackDelivery, DeliveryPolicy } from './types.js'
 
 /**
  * delivered on 2xx; stopped on 410; failed once maxAttempts tries are used;

@@ -6,8 +6,8 @@
 import { lookup as dnsLookup } from 'node:dns/promises'
 import { isIP } from 'node:net'
 import { GantryError } from '../errors.js'
+import type { LookupFn } from '../model/callback.js'
 import { isForbiddenAddress } from '../net/forbidden-address.js'
-import type { LookupFn } from './types.js'
 
 export interface CallbackTarget {
   url: URL

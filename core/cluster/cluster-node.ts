@@ -5,7 +5,7 @@
  * nodes that died, the event log's retention and vacuuming the queue's tables.
  */
 import type { Logger } from '../logger.js'
-import type { ClusterCoordination, ClusterSignal } from './types.js'
+import type { ClusterCoordination, ClusterSignal } from '../model/cluster.js'
 
 export interface ClusterNodeDeps {
   coordination: ClusterCoordination

@@ -6,9 +6,9 @@
  * strict.
  */
 import { GantryError } from '../errors.js'
+import type { SlotLeases } from '../model/cluster.js'
 import { sleep } from '../run/backoff.js'
 import type { Scheduler, SlotRequest } from '../run/scheduler.js'
-import type { SlotLeases } from './types.js'
 
 export type SlotSource = Pick<Scheduler, 'acquire'>
 

@@ -4,8 +4,9 @@
  * cluster-wide limit), runs what it gets, and asks again when a slot frees,
  * when another node signals, when a retry becomes due, and on a timer.
  */
-import type { AbilityTask } from '../tasks/types.js'
-import type { ClaimWant } from './types.js'
+
+import type { ClaimWant } from '../model/cluster.js'
+import type { AbilityTask } from '../model/task.js'
 
 export interface ClaimerDeps {
   claim(wants: ClaimWant[], now: number): Promise<AbilityTask[]>

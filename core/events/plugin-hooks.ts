@@ -7,7 +7,7 @@
 import type { HookCall, HookOutcome, PluginEvent, PluginHooks } from '../contract.js'
 import { ERROR_STATUS, type ErrorCode, GantryError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import { ENDED } from '../tasks/types.js'
+import { ENDED } from '../model/task.js'
 import type { EventBus } from './bus.js'
 
 const OVERRAN = Symbol('overran')

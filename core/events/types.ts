@@ -1,5 +1,5 @@
 /** Every event on the bus, by type. Names are `noun.verb` or the client-facing `noun-noun.status`. */
-import type { AbilityTask } from '../tasks/types.js'
+import type { AbilityTask } from '../model/task.js'
 
 export type GantryEvents = {
   /** A task changed status (queued, running, a retry queued, an end). */

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { type JwtOptions, verifyToken } from '../auth/jwt.js'
 import { GantryError } from '../errors.js'
-import type { Caller } from '../run/types.js'
+import type { Caller } from '../model/call.js'
 import type { AppEnv } from './env.js'
 
 /** Requires `Authorization: Bearer <JWT>` and puts the caller on the context. */

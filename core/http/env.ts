@@ -1,4 +1,4 @@
-import type { Caller } from '../run/types.js'
+import type { Caller } from '../model/call.js'
 
 /** What handlers find on the Hono context. */
 export interface AppEnv {

@@ -1,7 +1,7 @@
 import type { Context } from 'hono'
-import type { Store } from '../store/types.js'
+import type { IdempotencyRecord } from '../model/idempotency.js'
+import type { Store } from '../model/store.js'
 import { fingerprint, type InFlightKeys, idempotencyScope, keyReused } from '../tasks/idempotency.js'
-import type { IdempotencyRecord } from '../tasks/types.js'
 
 export interface IdempotentRequest<T> {
   c: Context

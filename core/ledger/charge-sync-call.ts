@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto'
 import type { EventBus } from '../events/bus.js'
+import type { AbilityInvokeResponse, Caller } from '../model/call.js'
+import { round } from '../model/ledger.js'
+import type { Store } from '../model/store.js'
 import type { PreparedCall } from '../run/prepare-call.js'
-import type { AbilityInvokeResponse, Caller } from '../run/types.js'
-import type { Store } from '../store/types.js'
 import { chargeFor } from './pricing.js'
 import { chargedBy } from './rules.js'
-import { round } from './types.js'
 
 /**
  * The sync invoke follows the tasks' rules: the estimate is held before the

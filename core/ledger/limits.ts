@@ -4,7 +4,7 @@
  * grants can reach Infinity or lose a cent, on either store.
  */
 import { GantryError } from '../errors.js'
-import { round } from './types.js'
+import { round } from '../model/ledger.js'
 
 /** The most a wallet's balance may reach. */
 export const MAX_BALANCE = 1e13

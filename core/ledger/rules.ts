@@ -3,8 +3,8 @@
  * is closed, and how `verify` recomputes wallets from entries.
  */
 import { GantryError } from '../errors.js'
-import type { LedgerDifference } from '../store/types.js'
-import { applyEntry, type LedgerEntry, type LedgerKind, round, walletOf } from './types.js'
+import { applyEntry, type LedgerEntry, type LedgerKind, round, walletOf } from '../model/ledger.js'
+import type { LedgerDifference } from '../model/store.js'
 
 export const insufficientCredits = (required: number, available: number) =>
   new GantryError('INSUFFICIENT_CREDITS', `this call needs ${required} points; ${available} are available`, {

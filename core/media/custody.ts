@@ -11,7 +11,7 @@ import { resolveCallbackTarget } from '../callbacks/ssrf.js'
 import type { MediaItem, ProviderResult } from '../contract.js'
 import { GantryError } from '../errors.js'
 import type { Logger } from '../logger.js'
-import type { MediaStore } from './media-store.js'
+import type { MediaStore } from '../model/media-store.js'
 import type { MediaLinks } from './signed-link.js'
 
 export interface CustodyOptions {

@@ -7,9 +7,9 @@
  * provider; only references Gantry wrote for that task are.
  */
 import { GantryError } from '../errors.js'
-import type { AbilityInvokePayload } from '../run/types.js'
+import type { AbilityInvokePayload } from '../model/call.js'
+import type { MediaStore } from '../model/media-store.js'
 import { createInputRefs, isMediaRef } from './input-refs.js'
-import type { MediaStore } from './media-store.js'
 
 const DATA_URL = /^data:([\w.+-]+\/[\w.+-]+)?(;[^,]*)?;base64,/
 /** Below this, inline base64 costs less than a file. */

@@ -1,4 +1,4 @@
-import type { MediaStore } from './media-store.js'
+import type { MediaStore } from '../model/media-store.js'
 
 /**
  * Writes go to `current`, reads try `older` too: a node moved onto the shared

@@ -1,5 +1,5 @@
 import type { EventBus } from '../events/bus.js'
-import type { StoreDamage } from '../store/types.js'
+import type { StoreDamage } from '../model/store.js'
 import { Counter, Histogram, renderCounter, renderGauge } from './registry.js'
 
 export interface ExecutorLoad {

@@ -6,8 +6,10 @@
  * event cost two busy nodes 7 to 14% of their throughput); a stream's
  * `catchUp` reads what it needs.
  */
-import type { SharedEventLog } from '../cluster/types.js'
+
 import { GantryError } from '../errors.js'
+import type { SharedEventLog } from '../model/cluster.js'
+import type { NotifyEvent } from '../model/notify-event.js'
 import { shrinkStored } from './event-payloads.js'
 import { createEventWindow } from './event-window.js'
 import { createFanOut } from './fan-out.js'
@@ -18,7 +20,6 @@ import {
   REPLAY_MAX_AGE_MS,
   REPLAY_MAX_BYTES,
 } from './notifier.js'
-import type { NotifyEvent } from './types.js'
 
 export interface ClusterNotifierOptions
   extends Pick<NotifierOptions, 'maxEvents' | 'maxBytes' | 'maxAgeMs' | 'progressIntervalMs' | 'log'> {

@@ -5,8 +5,8 @@
  * large task must not make every event, window and replay large.
  */
 import type { GantryEvents } from '../events/types.js'
-import type { AbilityTask } from '../tasks/types.js'
-import type { NotifyEvent } from './types.js'
+import type { NotifyEvent } from '../model/notify-event.js'
+import type { AbilityTask } from '../model/task.js'
 
 /** An error message is cut to this many characters; the whole one is on the task. */
 export const MAX_MESSAGE_CHARS = 1000

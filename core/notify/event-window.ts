@@ -1,6 +1,7 @@
 /** The replay window: the newest events, bounded by count, by bytes and by age, kept in memory. */
+
+import type { NotifyEvent } from '../model/notify-event.js'
 import { frameBytes } from './frame.js'
-import type { NotifyEvent } from './types.js'
 
 export interface EventWindow {
   /** Keeps `e`, dropping the oldest past the count or the bytes (`e` too, alone over the bytes). */

@@ -1,7 +1,7 @@
 /** What both notifiers share: the subscribers an event goes to, and the bus connections. */
 import type { EventBus } from '../events/bus.js'
+import type { NotifyEvent } from '../model/notify-event.js'
 import { mapBusToNotifications } from './bus-mapping.js'
-import type { NotifyEvent } from './types.js'
 
 type Log = (level: 'info' | 'warn' | 'error', msg: string, fields?: Record<string, unknown>) => void
 type Publish = (type: string, userId: string, payload: unknown) => unknown

@@ -3,7 +3,7 @@
  * formatted once and shared by every stream and replay that sends it, and
  * its size, which bounds the replay window and each stream's queue.
  */
-import type { NotifyEvent } from './types.js'
+import type { NotifyEvent } from '../model/notify-event.js'
 
 interface Formatted {
   text: string

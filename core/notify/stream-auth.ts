@@ -1,7 +1,7 @@
 /** Who is asking, for the notify routes: a bearer JWT, or (for the stream) a single-use ticket. */
 import { type JwtOptions, verifyToken } from '../auth/jwt.js'
 import { GantryError } from '../errors.js'
-import type { Caller } from '../run/types.js'
+import type { Caller } from '../model/call.js'
 import type { TicketStore } from './tickets.js'
 
 const unauthorized = (message: string) => new GantryError('UNAUTHORIZED', message)

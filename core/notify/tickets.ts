@@ -4,7 +4,7 @@
  * for a short-lived, single-use ticket and puts that in the URL instead.
  */
 import { randomBytes } from 'node:crypto'
-import type { Caller } from '../run/types.js'
+import type { Caller } from '../model/call.js'
 
 export interface TicketStore {
   issue(caller: Caller): { ticket: string; expiresAt: string }

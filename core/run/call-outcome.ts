@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto'
 import type { MediaItem, ProviderResult } from '../contract.js'
 import { finalPrice } from '../ledger/pricing.js'
-import type { InvocationLog } from '../store/types.js'
+import type { AbilityInvokeResponse } from '../model/call.js'
+import type { InvocationLog } from '../model/invocation-log.js'
 import type { PreparedCall } from './prepare-call.js'
 import { maskSecrets, summarizeForLog } from './redact.js'
-import type { AbilityInvokeResponse } from './types.js'
 import type { WorkerFailure, WorkerReply } from './worker-protocol.js'
 
 /** The invocation log of one attempt: request summarized, raw and error masked. */

@@ -2,9 +2,9 @@ import type { AbilityDef, DefinitionSet, ExecutorDef, PollPolicy, RetryPolicy } 
 import { GantryError } from '../errors.js'
 import { type Estimate, estimatePrice } from '../ledger/pricing.js'
 import { refuseMediaRefs } from '../media/input-refs.js'
+import type { AbilityInvokePayload, Caller } from '../model/call.js'
 import type { LoadedProvider, ProviderCatalog } from './providers.js'
 import { secretsOf } from './redact.js'
-import type { AbilityInvokePayload, Caller } from './types.js'
 
 /** A call checked and resolved against one definitions snapshot; it runs on these even if a reload follows. */
 export interface PreparedCall {

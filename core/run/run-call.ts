@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto'
 import type { EventBus } from '../events/bus.js'
 import type { MediaCustody } from '../media/custody.js'
-import type { Store } from '../store/types.js'
+import type { AbilityInvokeResponse, Caller } from '../model/call.js'
+import type { Store } from '../model/store.js'
 import { backoffDelay, sleep } from './backoff.js'
 import { buildLog, toResponse } from './call-outcome.js'
 import type { WorkerPool } from './pool.js'
 import type { PreparedCall } from './prepare-call.js'
 import { runOnPool } from './run-on-pool.js'
 import type { Scheduler } from './scheduler.js'
-import type { AbilityInvokeResponse, Caller } from './types.js'
 import type { WorkerReply } from './worker-protocol.js'
 
 export interface CallRunnerDeps {

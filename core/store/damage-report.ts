@@ -1,5 +1,5 @@
+import type { StoreDamage } from '../model/store.js'
 import { unusableBecause } from './record-check.js'
-import type { StoreDamage } from './types.js'
 
 /**
  * PostgreSQL's side of a damaged record: rows are shared by every node, so a

@@ -1,7 +1,7 @@
 import type { Config } from '../config.js'
 import type { Logger } from '../logger.js'
+import type { Store } from '../model/store.js'
 import { createLowdbStore } from './lowdb/index.js'
-import type { Store } from './types.js'
 
 /** The store GANTRY_STORE names, opened: the embedded one, or PostgreSQL for a `postgres://` URL. */
 export async function openStore(

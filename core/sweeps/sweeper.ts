@@ -6,9 +6,9 @@
 import { CronJob } from 'cron'
 import type { DefinitionSet } from '../definitions/types.js'
 import type { Logger } from '../logger.js'
-import type { MediaStore } from '../media/media-store.js'
+import type { MediaStore } from '../model/media-store.js'
+import type { Store } from '../model/store.js'
 import { DEFAULT_TIMEOUT_MS } from '../run/prepare-call.js'
-import type { Store } from '../store/types.js'
 import { IDEMPOTENCY_TTL_MS } from '../tasks/idempotency.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
 

@@ -1,6 +1,6 @@
 import { newDelivery } from '../callbacks/new-delivery.js'
-import type { CallbackDelivery } from '../callbacks/types.js'
-import type { AbilityTask } from './types.js'
+import type { CallbackDelivery } from '../model/callback.js'
+import type { AbilityTask } from '../model/task.js'
 
 /** The callback delivery of a task that ended. */
 export function callbackFor(task: AbilityTask): CallbackDelivery {

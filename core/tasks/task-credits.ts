@@ -1,11 +1,11 @@
 import type { EventBus } from '../events/bus.js'
 import { chargeFor } from '../ledger/pricing.js'
-import { round, type Wallet } from '../ledger/types.js'
+import { round, type Wallet } from '../model/ledger.js'
+import type { Store } from '../model/store.js'
+import type { AbilityTask } from '../model/task.js'
 import { priceOf } from '../run/call-outcome.js'
 import type { PreparedCall } from '../run/prepare-call.js'
 import type { WorkerReply } from '../run/worker-protocol.js'
-import type { Store } from '../store/types.js'
-import type { AbilityTask } from './types.js'
 
 /** A task's credits as its owner sees them: what it is charged, and `wallet.points` events. */
 export function createTaskCredits(store: Store, bus: EventBus) {

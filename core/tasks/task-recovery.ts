@@ -1,7 +1,7 @@
 import type { DefinitionSet } from '../definitions/types.js'
+import type { Store } from '../model/store.js'
+import type { AbilityTask } from '../model/task.js'
 import { unusableBecause } from '../store/record-check.js'
-import type { Store } from '../store/types.js'
-import type { AbilityTask } from './types.js'
 
 export interface RecoveryDeps {
   store: Store

@@ -6,26 +6,27 @@
  * exactly one end state.
  */
 import { randomUUID } from 'node:crypto'
-import type { CallbackDelivery } from '../callbacks/types.js'
 import type { TaskClaimer } from '../cluster/task-claimer.js'
 import { createTaskClaimer } from '../cluster/task-claimer.js'
-import type { ClusterCoordination } from '../cluster/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
 import type { HookRunner } from '../events/plugin-hooks.js'
 import { hasMediaRefs, type InputOffload } from '../media/offload-inputs.js'
+import type { AbilityInvokePayload, Caller } from '../model/call.js'
+import type { CallbackDelivery } from '../model/callback.js'
+import type { ClusterCoordination } from '../model/cluster.js'
+import type { IdempotencyRecord } from '../model/idempotency.js'
+import { type AbilityTask, ENDED } from '../model/task.js'
 import { backoffDelay, sleep } from '../run/backoff.js'
 import { passBeforeInvoke } from '../run/before-invoke.js'
 import { toResponse } from '../run/call-outcome.js'
 import { type PreparedCall, prepareCall } from '../run/prepare-call.js'
 import type { ProviderCatalog } from '../run/providers.js'
 import { type CallRunnerDeps, executeAttempt, shouldRetry } from '../run/run-call.js'
-import type { AbilityInvokePayload, Caller } from '../run/types.js'
 import type { WorkerReply } from '../run/worker-protocol.js'
 import { callbackFor } from './task-callback.js'
 import { createTaskCredits } from './task-credits.js'
 import { reclaimTasks, recoverTasks } from './task-recovery.js'
-import { type AbilityTask, ENDED, type IdempotencyRecord } from './types.js'
 
 /** How soon a task whose step the store could not write is taken up again. */
 const RETAKE_MS = 1000

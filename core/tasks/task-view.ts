@@ -1,5 +1,5 @@
-import type { CallbackDelivery } from '../callbacks/types.js'
-import type { AbilityTask } from './types.js'
+import type { CallbackDelivery } from '../model/callback.js'
+import type { AbilityTask } from '../model/task.js'
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
 

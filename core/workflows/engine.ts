@@ -6,15 +6,17 @@
  * from its stored steps and never re-runs one that succeeded.
  */
 import { randomUUID } from 'node:crypto'
-import type { CallbackDelivery } from '../callbacks/types.js'
 import type { DefinitionSet } from '../definitions/types.js'
 import { coerceError, GantryError } from '../errors.js'
 import type { EventBus } from '../events/bus.js'
 import type { Logger } from '../logger.js'
-import type { Caller } from '../run/types.js'
-import type { Store } from '../store/types.js'
+import type { Caller } from '../model/call.js'
+import type { CallbackDelivery } from '../model/callback.js'
+import type { IdempotencyRecord } from '../model/idempotency.js'
+import { JOB_ENDED, STEP_SETTLED, type StepState, type WorkflowJob } from '../model/job.js'
+import type { Store } from '../model/store.js'
+import type { AbilityTask } from '../model/task.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
-import type { AbilityTask, IdempotencyRecord } from '../tasks/types.js'
 import {
   blockingFailure,
   callbackFor,
@@ -27,7 +29,6 @@ import {
 import { loadOutputs, stepsReadBy, taskIdsOf, upgradeJob } from './step-output.js'
 import { fanOutError, settleStep, startStep, stopSteps } from './steps.js'
 import { isTruthy, references, render } from './template.js'
-import { JOB_ENDED, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
 
 export interface StartJob {
   caller: Caller

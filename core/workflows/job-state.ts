@@ -1,11 +1,11 @@
 /** What a workflow job is made of and how it reads: its plan, template scope, progress, summary. */
 import { newDelivery } from '../callbacks/new-delivery.js'
-import type { CallbackDelivery } from '../callbacks/types.js'
 import type { WorkflowDef } from '../definitions/types.js'
-import type { AbilityTask } from '../tasks/types.js'
+import type { CallbackDelivery } from '../model/callback.js'
+import { JOB_ENDED, type JobPlan, STEP_SETTLED, type StepState, type WorkflowJob } from '../model/job.js'
+import type { AbilityTask } from '../model/task.js'
 import { parseModelJson } from './json-repair.js'
 import type { TemplateScope } from './template.js'
-import { JOB_ENDED, type JobPlan, STEP_SETTLED, type StepState, type WorkflowJob } from './types.js'
 
 type PlannedStep = JobPlan['steps'][number]
 

@@ -1,6 +1,6 @@
-import type { AbilityTask } from '../tasks/types.js'
+import type { StepState, WorkflowJob } from '../model/job.js'
+import type { AbilityTask } from '../model/task.js'
 import { outputOf, taskIdsOf, upgradeJob } from './step-output.js'
-import type { StepState, WorkflowJob } from './types.js'
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 

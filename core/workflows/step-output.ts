@@ -5,11 +5,11 @@
  * template, the job's output or a view needs it.
  */
 import { createHash } from 'node:crypto'
-import type { Store } from '../store/types.js'
-import type { AbilityTask } from '../tasks/types.js'
+import type { JobPlan, StepState, WorkflowJob } from '../model/job.js'
+import type { Store } from '../model/store.js'
+import type { AbilityTask } from '../model/task.js'
 import { parseOutput } from './job-state.js'
 import { references } from './template.js'
-import type { JobPlan, StepState, WorkflowJob } from './types.js'
 
 type PlannedStep = JobPlan['steps'][number]
 

@@ -1,12 +1,12 @@
 /** Running a job's steps: each step (each `forEach` item) becomes a task; a step settles when all its tasks ended. */
 import { coerceError, GantryError } from '../errors.js'
-import type { Store } from '../store/types.js'
+import type { JobPlan, StepState, WorkflowJob } from '../model/job.js'
+import type { Store } from '../model/store.js'
+import { type AbilityTask, ENDED } from '../model/task.js'
 import type { TaskRunner } from '../tasks/task-runner.js'
-import { type AbilityTask, ENDED } from '../tasks/types.js'
 import { parseOutput, scopeOf } from './job-state.js'
 import { loadOutputs, stepsReadBy, stepTaskId, taskIdOf, taskIdsOf } from './step-output.js'
 import { isTruthy, render } from './template.js'
-import type { JobPlan, StepState, WorkflowJob } from './types.js'
 
 type PlannedStep = JobPlan['steps'][number]
 

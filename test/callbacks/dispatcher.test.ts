@@ -2,7 +2,7 @@ import { Webhook } from 'standardwebhooks'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type CallbackDispatcher, createCallbackDispatcher } from '../../core/callbacks/dispatcher.js'
 import { createMemoryOutbox, type MemoryOutbox } from '../../core/callbacks/memory-outbox.js'
-import type { DeliveryPolicy } from '../../core/callbacks/types.js'
+import type { DeliveryPolicy } from '../../core/model/callback.js'
 import {
   pendingDelivery,
   type Receiver,

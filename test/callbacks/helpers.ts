@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto'
 import { createServer, type IncomingHttpHeaders } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { newWebhookId } from '../../core/callbacks/sign.js'
-import type { CallbackDelivery } from '../../core/callbacks/types.js'
+import type { CallbackDelivery } from '../../core/model/callback.js'
 import { WAIT_MS } from '../helpers.js'
 
 export const SECRET = `whsec_${randomBytes(32).toString('base64')}`

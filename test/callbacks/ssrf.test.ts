@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { deliverOnce } from '../../core/callbacks/deliver.js'
 import { assertCallbackAllowed, resolveCallbackTarget } from '../../core/callbacks/ssrf.js'
-import type { LookupFn } from '../../core/callbacks/types.js'
+import type { LookupFn } from '../../core/model/callback.js'
 import { isForbiddenAddress } from '../../core/net/forbidden-address.js'
 import { pendingDelivery, type Receiver, SECRET, startReceiver } from './helpers.js'
 

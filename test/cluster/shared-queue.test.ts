@@ -4,11 +4,11 @@
  */
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { ClusterSignal } from '../../core/cluster/types.js'
+import type { ClusterSignal } from '../../core/model/cluster.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
 import { createSweeper } from '../../core/sweeps/sweeper.js'
 import type { TaskRunner } from '../../core/tasks/task-runner.js'
-import type { AbilityTask } from '../../core/tasks/types.js'
 import { eventually, WAIT_MS } from '../helpers.js'
 import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 

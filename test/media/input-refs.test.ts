@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
-import type { AbilityTask } from '../../core/tasks/types.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import { startGantry, type TestGantry, waitForTask } from '../helpers.js'
 
 const files = {

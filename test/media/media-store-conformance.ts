@@ -12,7 +12,7 @@
 import { createHash } from 'node:crypto'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { MediaStore } from '../../core/media/media-store.js'
+import type { MediaStore } from '../../core/model/media-store.js'
 
 /** A store fresh for one test, and how to remove it afterwards. */
 export interface MediaStoreLocation {

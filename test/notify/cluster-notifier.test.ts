@@ -6,8 +6,8 @@
  */
 import pg from 'pg'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { NotifyEvent } from '../../core/model/notify-event.js'
 import { type ClusterNotifier, createClusterNotifier } from '../../core/notify/cluster-notifier.js'
-import type { NotifyEvent } from '../../core/notify/types.js'
 import { channelOf, decodeSignal } from '../../core/store/postgres/cluster/channel.js'
 import { createSharedEventLog } from '../../core/store/postgres/cluster/shared-event-log.js'
 import { createPostgresStore } from '../../core/store/postgres/index.js'

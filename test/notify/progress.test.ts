@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { AbilityTask } from '../../core/tasks/types.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import {
   type NotifyServer,
   openStream,

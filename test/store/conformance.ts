@@ -2,7 +2,7 @@
  * The Store conformance suite: what every Store implementation must do, stated
  * once and run against each of them (`lowdb-conformance.test.ts`,
  * `postgres-conformance.test.ts`). It asserts only what callers rely on, as
- * `core/store/types.ts` documents it; the embedded store is the reference.
+ * `core/model/store.ts` documents it; the embedded store is the reference.
  *
  * An implementation is handed in as a *location* (a data dir, a database
  * schema) rather than as a store, so the suite can close a store and open a
@@ -19,13 +19,15 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import type { CallbackDelivery } from '../../core/callbacks/types.js'
 import { MAX_BALANCE } from '../../core/ledger/limits.js'
-import type { LedgerEntry } from '../../core/ledger/types.js'
-import type { InvocationLog, Page, Store } from '../../core/store/types.js'
+import type { CallbackDelivery } from '../../core/model/callback.js'
+import type { IdempotencyRecord } from '../../core/model/idempotency.js'
+import type { InvocationLog } from '../../core/model/invocation-log.js'
+import type { WorkflowJob } from '../../core/model/job.js'
+import type { LedgerEntry } from '../../core/model/ledger.js'
+import type { Page, Store } from '../../core/model/store.js'
+import type { AbilityTask, TaskStatus } from '../../core/model/task.js'
 import { idempotencyScope } from '../../core/tasks/idempotency.js'
-import type { AbilityTask, IdempotencyRecord, TaskStatus } from '../../core/tasks/types.js'
-import type { WorkflowJob } from '../../core/workflows/types.js'
 import { aTask } from './records.js'
 
 /** Where one test's data lives: fresh for the test, removed by `cleanup`. */

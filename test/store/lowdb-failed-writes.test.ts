@@ -8,10 +8,10 @@
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
+import type { WorkflowJob } from '../../core/model/job.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import { createLowdbStore, type LowdbStore } from '../../core/store/lowdb/index.js'
 import { segmentIo } from '../../core/store/lowdb/segment-io.js'
-import type { AbilityTask } from '../../core/tasks/types.js'
-import type { WorkflowJob } from '../../core/workflows/types.js'
 import { eventually, makeTempDir } from '../helpers.js'
 import { aTask } from './records.js'
 

@@ -2,8 +2,8 @@ import { spawn } from 'node:child_process'
 import { appendFile, readdir, readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import type { InvocationLog } from '../../core/model/invocation-log.js'
 import { createLowdbStore } from '../../core/store/lowdb/index.js'
-import type { InvocationLog } from '../../core/store/types.js'
 import { makeTempDir } from '../helpers.js'
 
 const log = (n: number, abilityId = 'a'): InvocationLog => ({

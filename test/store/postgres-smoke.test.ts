@@ -1,9 +1,9 @@
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { CallbackDelivery } from '../../core/callbacks/types.js'
+import type { CallbackDelivery } from '../../core/model/callback.js'
+import type { WorkflowJob } from '../../core/model/job.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import { createPostgresStore, type PostgresStore } from '../../core/store/postgres/index.js'
-import type { AbilityTask } from '../../core/tasks/types.js'
-import type { WorkflowJob } from '../../core/workflows/types.js'
 import { dropSchema, newSchema, PG_URL as url } from '../pg-schema.js'
 
 const task = (id: string, userId = 'alice', over: Partial<AbilityTask> = {}): AbilityTask => ({

@@ -1,5 +1,5 @@
 /** Store records for the store tests: a task with what every test leaves as is. */
-import type { AbilityTask } from '../../core/tasks/types.js'
+import type { AbilityTask } from '../../core/model/task.js'
 
 /** A queued task of alice's on the `render` ability; `over` changes what a test is about. */
 export const aTask = (id: string, over: Partial<AbilityTask> = {}): AbilityTask => ({

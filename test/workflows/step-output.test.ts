@@ -2,11 +2,11 @@
 /** Jobs stored before step results moved to their tasks still read, and show the same outputs. */
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
+import type { WorkflowJob } from '../../core/model/job.js'
+import type { AbilityTask } from '../../core/model/task.js'
 import { createLowdbStore } from '../../core/store/lowdb/index.js'
-import type { AbilityTask } from '../../core/tasks/types.js'
 import { viewJob } from '../../core/workflows/job-view.js'
 import { stepTaskId, upgradeJob } from '../../core/workflows/step-output.js'
-import type { WorkflowJob } from '../../core/workflows/types.js'
 import { eventually, startGantry, type TestGantry } from '../helpers.js'
 
 const task = (id: string, status: AbilityTask['status'], text?: string) =>

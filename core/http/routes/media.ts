@@ -1,8 +1,8 @@
 import { Hono } from 'hono'
 import { type JwtOptions, verifyToken } from '../../auth/jwt.js'
 import { GantryError } from '../../errors.js'
-import type { MediaStore } from '../../media/media-store.js'
 import type { MediaLinks } from '../../media/signed-link.js'
+import type { MediaStore } from '../../model/media-store.js'
 import type { AppEnv } from '../env.js'
 
 export interface MediaRoutesDeps {

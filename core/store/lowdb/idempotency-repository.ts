@@ -1,5 +1,5 @@
-import type { IdempotencyRecord } from '../../tasks/types.js'
-import type { IdempotencyRepository } from '../types.js'
+import type { IdempotencyRecord } from '../../model/idempotency.js'
+import type { IdempotencyRepository } from '../../model/store.js'
 import type { JournaledCollection } from './journaled-collection.js'
 
 /** Idempotency records, all in memory; written with the task they created (see the task repository). */

@@ -1,8 +1,8 @@
-import type { CallbackDelivery } from '../../callbacks/types.js'
-import type { IdempotencyRecord } from '../../tasks/types.js'
-import { JOB_ENDED, type JobQuery, type WorkflowJob } from '../../workflows/types.js'
+import type { CallbackDelivery } from '../../model/callback.js'
+import type { IdempotencyRecord } from '../../model/idempotency.js'
+import { JOB_ENDED, type JobQuery, type WorkflowJob } from '../../model/job.js'
+import type { JobRepository, Page } from '../../model/store.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { JobRepository, Page } from '../types.js'
 import type { Journal } from './journal.js'
 import type { JournaledCollection } from './journaled-collection.js'
 

@@ -8,9 +8,9 @@ import {
   round,
   type Wallet,
   walletOf,
-} from '../../ledger/types.js'
+} from '../../model/ledger.js'
+import type { LedgerDifference, LedgerRepository, OpenHold, Page } from '../../model/store.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { LedgerDifference, LedgerRepository, OpenHold, Page } from '../types.js'
 import type { Journal } from './journal.js'
 import type { JournaledCollection } from './journaled-collection.js'
 import type { SegmentRef } from './segment-log.js'

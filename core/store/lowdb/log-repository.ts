@@ -1,6 +1,7 @@
 import { join } from 'node:path'
+import type { InvocationLog, LogQuery } from '../../model/invocation-log.js'
+import type { LogRepository, Page } from '../../model/store.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { InvocationLog, LogQuery, LogRepository, Page } from '../types.js'
 import { type Availability, SegmentLog, type SegmentLogOptions, type SegmentRef } from './segment-log.js'
 
 interface LogIndexEntry {

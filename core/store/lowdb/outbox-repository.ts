@@ -1,5 +1,5 @@
-import type { CallbackDelivery } from '../../callbacks/types.js'
-import type { OutboxRepository } from '../types.js'
+import type { CallbackDelivery } from '../../model/callback.js'
+import type { OutboxRepository } from '../../model/store.js'
 import type { Journal } from './journal.js'
 import type { JournaledCollection } from './journaled-collection.js'
 

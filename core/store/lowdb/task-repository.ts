@@ -1,8 +1,15 @@
-import type { CallbackDelivery } from '../../callbacks/types.js'
 import { noteCharged } from '../../ledger/rules.js'
-import { type AbilityTask, ENDED, type IdempotencyRecord, type TaskQuery } from '../../tasks/types.js'
+import type { CallbackDelivery } from '../../model/callback.js'
+import type { IdempotencyRecord } from '../../model/idempotency.js'
+import type {
+  Page,
+  TaskExpectation,
+  TaskInsertExtras,
+  TaskRepository,
+  TaskSaveExtras,
+} from '../../model/store.js'
+import { type AbilityTask, ENDED, type TaskQuery } from '../../model/task.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { Page, TaskExpectation, TaskInsertExtras, TaskRepository, TaskSaveExtras } from '../types.js'
 import type { Journal } from './journal.js'
 import type { JournaledCollection } from './journaled-collection.js'
 import type { LowdbLedgerRepository } from './ledger-repository.js'

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
-import type { IdempotencyRecord } from '../../tasks/types.js'
-import type { IdempotencyRepository } from '../types.js'
+import type { IdempotencyRecord } from '../../model/idempotency.js'
+import type { IdempotencyRepository } from '../../model/store.js'
 import { ms } from './page.js'
 import type { Queryable } from './tx.js'
 

@@ -5,7 +5,7 @@
  */
 import type { PoolClient } from 'pg'
 import { insufficientCredits, settlementOf } from '../../ledger/rules.js'
-import { applyEntry, type LedgerEntry, type LedgerKind, newEntry, round } from '../../ledger/types.js'
+import { applyEntry, type LedgerEntry, type LedgerKind, newEntry, round } from '../../model/ledger.js'
 
 /** Locks the user's wallet row (creating an empty one) for the rest of the transaction. */
 export async function lockWallet(

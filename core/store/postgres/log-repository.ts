@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
-import type { InvocationLog, LogRepository } from '../types.js'
+import type { InvocationLog } from '../../model/invocation-log.js'
+import type { LogRepository } from '../../model/store.js'
 import { createBatcher } from './batcher.js'
 import { json, pageBySeq } from './page.js'
 

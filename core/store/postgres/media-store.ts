@@ -1,5 +1,6 @@
 import type { Pool } from 'pg'
-import { isMediaKey, type MediaStore, mediaKey, mimeTypeOfKey } from '../../media/media-store.js'
+import { isMediaKey, mediaKey, mimeTypeOfKey } from '../../media/media-store.js'
+import type { MediaStore } from '../../model/media-store.js'
 
 /**
  * Media as rows of the `media` table, keyed as the file store names its files

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
-import type { CallbackDelivery } from '../../callbacks/types.js'
-import type { OutboxRepository } from '../types.js'
+import type { CallbackDelivery } from '../../model/callback.js'
+import type { OutboxRepository } from '../../model/store.js'
 import { ms } from './page.js'
 import type { Queryable } from './tx.js'
 

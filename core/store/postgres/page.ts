@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg'
+import type { Page } from '../../model/store.js'
 import { decodeCursor, encodeCursor } from '../cursor.js'
-import type { Page } from '../types.js'
 import type { Queryable } from './tx.js'
 
 export interface PageQuery {

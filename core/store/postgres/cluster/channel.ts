@@ -3,7 +3,7 @@
  * keys. Both include the schema, so Gantrys in different schemas of one
  * database never hear or block each other.
  */
-import type { ClusterSignal } from '../../../cluster/types.js'
+import type { ClusterSignal } from '../../../model/cluster.js'
 
 /** The LISTEN/NOTIFY channel of a schema (a quoted identifier for LISTEN; plain text for pg_notify). */
 export function channelOf(schema: string): { name: string; quoted: string } {

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import type { ClusterCoordination, ClusterHandlers, ClusterSignal } from '../../../cluster/types.js'
+import type { ClusterCoordination, ClusterHandlers, ClusterSignal } from '../../../model/cluster.js'
 import { channelOf, decodeSignal, encodeSignal, LOCK } from './channel.js'
 import { createSharedEventLog } from './shared-event-log.js'
 import { createSlotLeases } from './slot-leases.js'

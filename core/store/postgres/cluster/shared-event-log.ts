@@ -5,8 +5,8 @@
  * nothing.
  */
 import type { Pool } from 'pg'
-import type { SharedEventLog } from '../../../cluster/types.js'
-import type { NotifyEvent } from '../../../notify/types.js'
+import type { SharedEventLog } from '../../../model/cluster.js'
+import type { NotifyEvent } from '../../../model/notify-event.js'
 import { json } from '../page.js'
 import { withTransaction } from '../tx.js'
 import { channelOf, encodeSignal, LOCK } from './channel.js'

@@ -1,7 +1,7 @@
 /** Leases of sync calls: counted with claimed tasks, under the same lock, against one limit. */
 import { randomUUID } from 'node:crypto'
 import type { Pool } from 'pg'
-import type { SlotLeases } from '../../../cluster/types.js'
+import type { SlotLeases } from '../../../model/cluster.js'
 import { withTransaction } from '../tx.js'
 import { liveLeases, lockClaims } from './task-queue.js'
 

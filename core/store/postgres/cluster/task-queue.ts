@@ -6,8 +6,8 @@
  * both take the last slot.
  */
 import type { Pool, PoolClient } from 'pg'
-import type { ClaimWant, TaskQueue } from '../../../cluster/types.js'
-import type { AbilityTask } from '../../../tasks/types.js'
+import type { ClaimWant, TaskQueue } from '../../../model/cluster.js'
+import type { AbilityTask } from '../../../model/task.js'
 import { withTransaction } from '../tx.js'
 import { LOCK } from './channel.js'
 

@@ -1,4 +1,14 @@
-import type { MediaItem } from '../contract.js'
+/** A call as its caller makes it: who calls, what they send, what they get back. */
+
+/** One result medium (an image, video or asset). */
+export interface MediaItem {
+  url: string
+  mimeType?: string
+  width?: number
+  height?: number
+  /** Where the provider served it from, when Gantry keeps its own copy. */
+  sourceUrl?: string
+}
 
 /** Who is calling: the JWT's `sub` and `role`. */
 export interface Caller {

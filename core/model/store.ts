@@ -4,45 +4,19 @@
  * async, every list is a cursor page, and every change a task's attempt makes
  * is conditional on that attempt (a fencing token).
  */
-import type { CallbackDelivery, CallbackOutbox } from '../callbacks/types.js'
-import type { ClusterCoordination } from '../cluster/types.js'
-import type { LedgerEntry, Wallet } from '../ledger/types.js'
-import type { MediaStore } from '../media/media-store.js'
-import type { AbilityTask, IdempotencyRecord, TaskQuery, TaskStatus } from '../tasks/types.js'
-import type { JobQuery, WorkflowJob } from '../workflows/types.js'
+import type { CallbackDelivery, CallbackOutbox } from './callback.js'
+import type { ClusterCoordination } from './cluster.js'
+import type { IdempotencyRecord } from './idempotency.js'
+import type { InvocationLog, LogQuery } from './invocation-log.js'
+import type { JobQuery, WorkflowJob } from './job.js'
+import type { LedgerEntry, Wallet } from './ledger.js'
+import type { MediaStore } from './media-store.js'
+import type { AbilityTask, TaskQuery, TaskStatus } from './task.js'
 
 export interface Page<T> {
   items: T[]
   /** Absent on the last page. */
   nextCursor?: string
-}
-
-export interface InvocationLog {
-  logId: string
-  abilityId: string
-  executorId: string
-  userId: string
-  taskId?: string
-  attempt: number
-  status: 'succeeded' | 'failed'
-  durationMs: number
-  cost: { points: number }
-  /** The call's request, truncated, base64 elided, secrets masked. */
-  request: unknown
-  /** The provider's raw response, secrets masked. */
-  raw: unknown
-  errorCode?: string
-  errorDetail?: string
-  /** Why the provider's usage figures were not priced: the call was charged its estimate. */
-  usageRefused?: string
-  createdAt: string
-}
-
-export interface LogQuery {
-  abilityId?: string
-  userId?: string
-  limit: number
-  cursor?: string
 }
 
 export interface LogRepository {

@@ -1,4 +1,4 @@
-import type { AbilityInvokePayload, AbilityInvokeResponse } from '../run/types.js'
+import type { AbilityInvokePayload, AbilityInvokeResponse } from './call.js'
 
 export type TaskStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled'
 
@@ -45,15 +45,4 @@ export interface TaskQuery {
   abilityId?: string
   limit: number
   cursor?: string
-}
-
-/** What an Idempotency-Key remembers: the request's fingerprint and the first answer. */
-export interface IdempotencyRecord {
-  /** `userId` + key. */
-  scope: string
-  fingerprint: string
-  status: number
-  taskId?: string
-  jobId?: string
-  createdAt: number
 }

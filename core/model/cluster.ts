@@ -2,8 +2,8 @@
  * What several Gantry nodes sharing one store coordinate through. Only the
  * PostgreSQL store has it; the embedded store serves one process.
  */
-import type { NotifyEvent } from '../notify/types.js'
-import type { AbilityTask } from '../tasks/types.js'
+import type { NotifyEvent } from './notify-event.js'
+import type { AbilityTask } from './task.js'
 
 /** How many ready tasks of one executor a node asks for. */
 export interface ClaimWant {
