@@ -37,7 +37,6 @@ export const ALLOWED_UPWARD: readonly string[] = [
   'core/store/postgres/ledger-repository.ts -> core/ledger/limits.ts',
   'core/store/postgres/ledger-repository.ts -> core/ledger/rules.ts',
   'core/store/postgres/ledger-writes.ts -> core/ledger/rules.ts',
-  'core/store/postgres/media-store.ts -> core/media/media-store.ts',
   'core/store/postgres/task-repository.ts -> core/ledger/rules.ts',
 ]
 

@@ -1,6 +1,6 @@
 import type { Config } from '../config.js'
 import type { ClusterCoordination } from '../model/cluster.js'
-import { type DataSecrets, loadDataSecrets } from './data-secrets.js'
+import { type DataSecrets, loadDataSecrets } from '../store/data-dir/data-secrets.js'
 
 /**
  * The secrets in use: the environment's, else generated once into the data dir;

@@ -12,7 +12,7 @@
  */
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import { GantryError } from '../errors.js'
-import { isMediaKey } from './media-store.js'
+import { isMediaKey } from '../store/media-keys.js'
 
 export const REF_PREFIX = 'gantry-media:'
 

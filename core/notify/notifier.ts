@@ -5,7 +5,7 @@
 import { GantryError } from '../errors.js'
 import type { EventBus } from '../events/bus.js'
 import type { NotifyEvent } from '../model/notify-event.js'
-import { createEventLog } from './event-log.js'
+import { createEventLog } from '../store/data-dir/event-log.js'
 import { shrinkStored } from './event-payloads.js'
 import { createEventWindow } from './event-window.js'
 import { createFanOut } from './fan-out.js'

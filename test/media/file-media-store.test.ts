@@ -1,5 +1,5 @@
 import { rm } from 'node:fs/promises'
-import { createFileMediaStore } from '../../core/media/media-store.js'
+import { createFileMediaStore } from '../../core/store/data-dir/media-store.js'
 import { makeTempDir } from '../helpers.js'
 import { mediaStoreConformance } from './media-store-conformance.js'
 

@@ -10,8 +10,8 @@ import { pathToFileURL } from 'node:url'
 import sharp from 'sharp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createMediaCustody } from '../../core/media/custody.js'
-import { createFileMediaStore } from '../../core/media/media-store.js'
 import { createMediaLinks } from '../../core/media/signed-link.js'
+import { createFileMediaStore } from '../../core/store/data-dir/media-store.js'
 import { makeTempDir, ROOT, startGantry, type TestGantry, waitForTask } from '../helpers.js'
 
 const HOSTILE = [

@@ -1,6 +1,6 @@
 import type { Pool } from 'pg'
-import { isMediaKey, mediaKey, mimeTypeOfKey } from '../../media/media-store.js'
 import type { MediaStore } from '../../model/media-store.js'
+import { isMediaKey, mediaKey, mimeTypeOfKey } from '../media-keys.js'
 
 /**
  * Media as rows of the `media` table, keyed as the file store names its files

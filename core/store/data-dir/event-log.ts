@@ -3,8 +3,8 @@
  * retention drops a whole old file instead of rewriting one big one.
  */
 import { join } from 'node:path'
-import type { NotifyEvent } from '../model/notify-event.js'
-import { SegmentLog } from '../store/lowdb/segment-log.js'
+import type { NotifyEvent } from '../../model/notify-event.js'
+import { SegmentLog } from '../lowdb/segment-log.js'
 
 export interface EventLog {
   /** Reads every stored event, oldest first. */
