@@ -12,9 +12,9 @@ import { signToken } from '../../core/auth/jwt.js'
 import { createEventBus, type EventBus } from '../../core/events/bus.js'
 import type { AppEnv } from '../../core/http/env.js'
 import { errorResponse } from '../../core/http/errors.js'
+import { type NotifyRoutesDeps, notifyRoutes } from '../../core/http/routes/notify.js'
+import { createTicketStore, type TicketStore } from '../../core/http/tickets.js'
 import { createNotifier, type Notifier, type NotifierOptions } from '../../core/notify/notifier.js'
-import { type NotifyRoutesDeps, notifyRoutes } from '../../core/notify/routes.js'
-import { createTicketStore, type TicketStore } from '../../core/notify/tickets.js'
 import { eventually, makeTempDir, WAIT_MS } from '../helpers.js'
 
 export const JWT = { secret: 'notify-test-secret' }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { createTicketStore } from '../../core/notify/tickets.js'
+import { createTicketStore } from '../../core/http/tickets.js'
 import {
   type NotifyServer,
   openStream,

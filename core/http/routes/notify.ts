@@ -4,16 +4,16 @@
  */
 import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
-import type { JwtOptions } from '../auth/jwt.js'
-import { GantryError } from '../errors.js'
-import type { AppEnv } from '../http/env.js'
-import type { Caller } from '../model/call.js'
-import type { NotifyEvent } from '../model/notify-event.js'
-import { formatFrame, frameBytes, frameOf } from './frame.js'
-import type { Notifier } from './notifier.js'
-import { createSseConnection } from './sse-connection.js'
-import { bearerCaller, streamCaller } from './stream-auth.js'
-import type { TicketStore } from './tickets.js'
+import type { JwtOptions } from '../../auth/jwt.js'
+import { GantryError } from '../../errors.js'
+import type { Caller } from '../../model/call.js'
+import type { NotifyEvent } from '../../model/notify-event.js'
+import { formatFrame, frameBytes, frameOf } from '../../notify/frame.js'
+import type { Notifier } from '../../notify/notifier.js'
+import { createSseConnection } from '../../notify/sse-connection.js'
+import type { AppEnv } from '../env.js'
+import { bearerCaller, streamCaller } from '../stream-auth.js'
+import type { TicketStore } from '../tickets.js'
 
 export interface NotifyRoutesDeps {
   notifier: Notifier
