@@ -25,8 +25,7 @@ export const PLUGIN_API = ['core/contract.ts', 'core/net/index.ts']
 /**
  * Upward imports that are still there, each `importer -> imported`. Other
  * parts of issue 13 remove them (ledger rules used by the stores go to the
- * pricing room, the file media store moves under `store/`, the SSE route moves
- * to `http/`); an entry that no longer occurs fails the check, so this list
+ * pricing room); an entry that no longer occurs fails the check, so this list
  * only shrinks. Never add to it: move the code to the floor it belongs on.
  */
 export const ALLOWED_UPWARD: readonly string[] = [
