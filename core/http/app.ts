@@ -31,7 +31,7 @@ export interface AppDeps
   logError(err: unknown): void
 }
 
-/** The HTTP API (CONTRACT §3). */
+/** The HTTP API (README, HTTP API). */
 export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>()
   const auth = requireAuth(deps.jwt)

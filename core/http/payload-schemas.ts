@@ -28,7 +28,7 @@ export const callbackHeadersSchema = {
   additionalProperties: { type: 'string', maxLength: 4096, pattern: '^[\\t\\x20-\\x7e\\x80-\\xff]*$' },
 }
 
-/** `AbilityInvokePayload` (CONTRACT §3). */
+/** `AbilityInvokePayload` (README, HTTP API). */
 export const invokePayloadSchema = {
   type: 'object',
   properties: {
@@ -63,7 +63,7 @@ export const validateTaskBody = ajv.compile(taskBodySchema)
 export const PROJECT_ID_MAX_LENGTH = 256
 
 /**
- * `POST /api/workflows/:id/jobs` (CONTRACT §3): `params` are free-form here and
+ * `POST /api/workflows/:id/jobs` (README, HTTP API): `params` are free-form here and
  * checked by the workflow's own input schema; any other field is refused.
  */
 export const jobStartSchema = {

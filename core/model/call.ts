@@ -16,7 +16,7 @@ export interface Caller {
   role: 'user' | 'admin'
 }
 
-/** The body of an invoke (CONTRACT §3). */
+/** The body of an invoke (README, HTTP API). */
 export interface AbilityInvokePayload {
   inputs?: Record<string, unknown>
   imageUrl?: string

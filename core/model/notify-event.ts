@@ -1,4 +1,4 @@
-/** What the notification stream carries (CONTRACT §5). */
+/** What the notification stream carries (README, Events). */
 
 /** One event as stored, replayed and sent; `id` increases by one per event, across restarts. */
 export interface NotifyEvent {

@@ -1,4 +1,4 @@
-/** Which bus events become client events, for whom, and with what payload (CONTRACT §5). */
+/** Which bus events become client events, for whom, and with what payload (README, Events). */
 import type { EventBus } from '../events/bus.js'
 import type { GantryEvents } from '../events/types.js'
 import { jobSummary, progressSummary, taskSummary } from './event-payloads.js'

@@ -1,6 +1,6 @@
 import { GantryError } from '../errors.js'
 
-/** `standard` and `accelerated` (CONTRACT §2 pricing), or any integer; higher runs first. */
+/** `standard` and `accelerated` (README, Definitions: pricing), or any integer; higher runs first. */
 export const NAMED_PRIORITIES: Record<string, number> = { standard: 0, accelerated: 10 }
 
 export function parsePriority(value: unknown): number {

@@ -3,7 +3,7 @@ import type { AbilityTask } from '../model/task.js'
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString())
 
-/** A task as clients see it (CONTRACT §3): ISO times, no callback headers (they may carry secrets). */
+/** A task as clients see it (README, HTTP API): ISO times, no callback headers (they may carry secrets). */
 export function viewTask(task: AbilityTask, delivery?: CallbackDelivery) {
   const { payload } = task
   return {

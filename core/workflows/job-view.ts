@@ -5,7 +5,7 @@ import { outputOf, taskIdsOf, upgradeJob } from './step-output.js'
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString())
 
 /**
- * A job as clients see it (CONTRACT §3): status, progress, each step and each step task.
+ * A job as clients see it (README, HTTP API): status, progress, each step and each step task.
  * `tasks` are the job's step tasks: the steps' outputs are read from them.
  */
 export function viewJob(stored: WorkflowJob, tasks: AbilityTask[] = []) {

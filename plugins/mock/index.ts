@@ -1,5 +1,5 @@
 /**
- * The built-in `mock` provider, for demos, dry runs and tests (CONTRACT §2).
+ * The built-in `mock` provider, for demos, dry runs and tests (README, Definitions).
  * Its behaviour comes from the call's inputs merged over the ability's config.
  */
 import {

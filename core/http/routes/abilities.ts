@@ -26,7 +26,7 @@ export interface AbilityRoutesDeps {
   hooks: HookRunner
 }
 
-/** How an ability is shown to clients (CONTRACT §3). */
+/** How an ability is shown to clients (README, HTTP API). */
 export function describeAbility(ability: AbilityDef, set: DefinitionSet) {
   const executor = set.executors.get(ability.executorId)
   return {

@@ -1,6 +1,6 @@
 /**
  * `/api/notify/v1`: `POST /ticket` and `GET /stream`, the Server-Sent Events
- * a user receives (CONTRACT §5). Self-contained: it does its own auth.
+ * a user receives (README, Events). Self-contained: it does its own auth.
  */
 import { Hono } from 'hono'
 import { type SSEStreamingApi, streamSSE } from 'hono/streaming'
