@@ -4,9 +4,9 @@
  * field, and leaves nothing behind: no task, no job, no hold, no ledger entry.
  */
 import { connect } from 'node:net'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachStore } from '../each-store.js'
 import { startGantry, type TestGantry } from '../helpers.js'
-import { dropSchema, newSchema, PG_URL, SKIP_TITLE } from '../pg-schema.js'
 
 const DEFS = `
 kind: Executor
@@ -38,26 +38,14 @@ const nested = (levels: number) => `${'{"a":'.repeat(levels)}1${'}'.repeat(level
 const deepBody = (field: string, levels: number, rest = '"abilityId":"echo",') =>
   `{${rest}"${field}":${nested(levels)}}`
 
-const stores = [
-  { name: 'embedded store', pg: false },
-  { name: 'PostgreSQL', pg: true },
-]
-
-describe.each(stores)('request bounds on the $name', (store) => {
-  const skip = store.pg && !PG_URL
-  const schema = newSchema('bounds')
+describeEachStore('request bounds', (env) => {
   let g: TestGantry
   beforeAll(async () => {
-    if (skip) return
-    const env: Record<string, string> = store.pg ? { GANTRY_STORE: PG_URL!, GANTRY_PG_SCHEMA: schema } : {}
     g = await startGantry({ files: { 'defs.yaml': DEFS }, env })
   })
   afterAll(async () => {
     await g?.stop()
-    if (store.pg && PG_URL) await dropSchema(schema)
   })
-  const test = skip ? it.skip : it
-  if (skip) it.skip(SKIP_TITLE, () => {})
 
   const refused = (res: { status: number; body: any }, path: string) => {
     expect(res.status).toBe(400)
@@ -72,7 +60,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     return { balance, frozen, available, entries }
   }
 
-  test('a task whose metadata nests thousands of levels is 400, with or without an Idempotency-Key, and nothing is stored', async () => {
+  it('a task whose metadata nests thousands of levels is 400, with or without an Idempotency-Key, and nothing is stored', async () => {
     const token = g.token('deep-tasks')
     await g.api('/api/admin/wallets/deep-tasks/grant', { body: { points: 10, reason: 'test' } })
     const before = await wallet(token)
@@ -84,7 +72,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await wallet(token)).toEqual(before)
   })
 
-  test('a priced sync invoke with deep metadata is 400 and the wallet is unchanged', async () => {
+  it('a priced sync invoke with deep metadata is 400 and the wallet is unchanged', async () => {
     const token = g.token('deep-invoke')
     await g.api('/api/admin/wallets/deep-invoke/grant', { body: { points: 10, reason: 'test' } })
     const before = await wallet(token)
@@ -94,7 +82,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await wallet(token)).toEqual(before)
   })
 
-  test('nesting up to the limit is accepted; one level more is not', async () => {
+  it('nesting up to the limit is accepted; one level more is not', async () => {
     const token = g.token('edge')
     // the body is level 1, metadata level 2: 31 more objects fit under 32
     const fits = await g.api('/api/ability-tasks', { body: deepBody('metadata', 31), token })
@@ -108,7 +96,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     refused(await g.api('/api/ability-tasks', { body: arrays, token }), `/inputs/x${'/0'.repeat(30)}`)
   })
 
-  test('a workflow start with deep params is 400 and no job is stored', async () => {
+  it('a workflow start with deep params is 400 and no job is stored', async () => {
     const token = g.token('deep-flow')
     const body = `{"params":{"text":"hi","extra":${nested(4000)}}}`
     refused(await g.api('/api/workflows/flow/jobs', { body, token }), `/params/extra${'/a'.repeat(30)}`)
@@ -121,7 +109,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await jobsOf(token)).toEqual([])
   })
 
-  test('every other body is bounded too: credits estimate, admin grant', async () => {
+  it('every other body is bounded too: credits estimate, admin grant', async () => {
     refused(
       await g.api('/api/credits/estimate', { body: deepBody('inputs', 2000) }),
       `/inputs${'/a'.repeat(31)}`,
@@ -132,7 +120,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await wallet(g.token('granted'))).toEqual(before)
   })
 
-  test('too wide: an object of more than 1000 keys or an array of more than 10000 items is 400', async () => {
+  it('too wide: an object of more than 1000 keys or an array of more than 10000 items is 400', async () => {
     const token = g.token('wide')
     const keys = Object.fromEntries(Array.from({ length: 1001 }, (_, i) => [`k${i}`, i]))
     refused(
@@ -147,7 +135,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await tasksOf(token)).toEqual([])
   })
 
-  test('NUL and lone surrogates, in values or keys, are 400 on tasks, invoke and workflow start; nothing is stored', async () => {
+  it('NUL and lone surrogates, in values or keys, are 400 on tasks, invoke and workflow start; nothing is stored', async () => {
     const token = g.token('bad-strings')
     const cases: [string, string][] = [
       ['{"abilityId":"echo","inputs":{"text":"a\\u0000b"}}', '/inputs/text'],
@@ -175,7 +163,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await jobsOf(token)).toEqual([])
   })
 
-  test('callbackHeaders are bounded: names that are header names, values without line breaks, at most 32, each short', async () => {
+  it('callbackHeaders are bounded: names that are header names, values without line breaks, at most 32, each short', async () => {
     const token = g.token('headers')
     const submit = (callbackHeaders: unknown) =>
       g.api('/api/ability-tasks', {
@@ -196,7 +184,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await jobsOf(token)).toEqual([])
   })
 
-  test('metadata is at most 64 KiB', async () => {
+  it('metadata is at most 64 KiB', async () => {
     const token = g.token('big-meta')
     const res = await g.api('/api/ability-tasks', {
       body: { abilityId: 'echo', metadata: { blob: 'x'.repeat(65 * 1024) } },
@@ -206,7 +194,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect(await tasksOf(token)).toEqual([])
   })
 
-  test('a NUL in a URL is 400 and one in a token is 401 on every route, never a 500', async () => {
+  it('a NUL in a URL is 400 and one in a token is 401 on every route, never a 500', async () => {
     const token = g.token('urls')
     const gets = [
       '/api/ability-tasks/a%00b',
@@ -229,7 +217,7 @@ describe.each(stores)('request bounds on the $name', (store) => {
     expect((await g.api('/api/ability-tasks', { token: nul, body: { abilityId: 'echo' } })).status).toBe(401)
   })
 
-  test('an Idempotency-Key carrying NUL never reaches a store: the HTTP parser refuses it with 400', async () => {
+  it('an Idempotency-Key carrying NUL never reaches a store: the HTTP parser refuses it with 400', async () => {
     const token = g.token('nul-key')
     const { hostname, port } = new URL(g.url)
     const body = JSON.stringify({ abilityId: 'echo' })

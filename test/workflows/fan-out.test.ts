@@ -6,8 +6,8 @@
 import { readdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describeEachStore } from '../each-store.js'
 import { eventually, startGantry, type TestGantry } from '../helpers.js'
-import { dropSchema, newSchema, PG_URL } from '../pg-schema.js'
 
 const defs = `
 kind: Executor
@@ -73,26 +73,9 @@ async function journalBytes(dataDir: string): Promise<number> {
   return total
 }
 
-const stores = [
-  { name: 'embedded store', env: (): Record<string, string> => ({}) },
-  ...(PG_URL
-    ? [
-        {
-          name: 'PostgreSQL',
-          env: (): Record<string, string> => ({
-            GANTRY_STORE: PG_URL!,
-            GANTRY_PG_SCHEMA: newSchema('fanout'),
-          }),
-        },
-      ]
-    : []),
-]
-
-if (!PG_URL) console.log('PostgreSQL cases skipped: GANTRY_TEST_PG is not set')
-
-describe.each(stores)('a fan-out on the $name', ({ env: makeEnv }) => {
+describeEachStore('a fan-out', (storeEnv) => {
   let g: TestGantry
-  const env: Record<string, string> = { ...makeEnv(), GANTRY_MAX_FANOUT: '600' }
+  const env: Record<string, string> = { ...storeEnv, GANTRY_MAX_FANOUT: '600' }
   const waitJob = (id: string) =>
     eventually(async () => {
       const res = await g.api(`/api/workflow-jobs/${id}`)
@@ -104,7 +87,6 @@ describe.each(stores)('a fan-out on the $name', ({ env: makeEnv }) => {
   })
   afterAll(async () => {
     await g?.stop()
-    if (env.GANTRY_PG_SCHEMA) await dropSchema(env.GANTRY_PG_SCHEMA)
   })
 
   it('shows each item result once in the view, on its step and its task, and in the output', async () => {

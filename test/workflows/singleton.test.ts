@@ -2,9 +2,9 @@
  * A singleton key is one user's: another user's start with the same key gets a
  * job of their own, never the first user's job, its params or its outputs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { describeEachStore } from '../each-store.js'
 import { eventually, startGantry, type TestGantry } from '../helpers.js'
-import { dropSchema, newSchema, PG_URL } from '../pg-schema.js'
 
 const defs = `
 kind: Executor
@@ -28,31 +28,13 @@ steps:
   - { id: draw, ability: slow, with: { text: "\${{ params.secret }}" } }
 `
 
-const stores = [
-  { name: 'embedded store', env: (): Record<string, string> => ({}) },
-  ...(PG_URL
-    ? [
-        {
-          name: 'PostgreSQL',
-          env: (): Record<string, string> => ({
-            GANTRY_STORE: PG_URL!,
-            GANTRY_PG_SCHEMA: newSchema('singleton'),
-          }),
-        },
-      ]
-    : []),
-]
-if (!PG_URL) console.log('PostgreSQL case skipped: GANTRY_TEST_PG is not set')
-
-describe.each(stores)('a singleton key on the $name', ({ env: makeEnv }) => {
+describeEachStore('a singleton key', (env) => {
   let g: TestGantry
-  const env: Record<string, string> = makeEnv()
   beforeAll(async () => {
     g = await startGantry({ files: { 'defs.yaml': defs }, env })
   })
   afterAll(async () => {
     await g?.stop()
-    if (env.GANTRY_PG_SCHEMA) await dropSchema(env.GANTRY_PG_SCHEMA)
   })
 
   const start = (token: string, secret: string) =>
